@@ -1,0 +1,68 @@
+package io.isthmus.mesh.internal;
+
+import io.isthmus.mesh.config.ConfigValidationException;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/** The validation rules shared by every mesh object; each failure names the field path. */
+public final class Validation {
+
+    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    private static final Pattern DOMAIN =
+            Pattern.compile("(\\*\\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.:_-]{0,252}[A-Za-z0-9])?");
+
+    private Validation() {}
+
+    /** Returns {@code value} when non-null; otherwise fails with "is required". */
+    public static <T> T required(@Nullable T value, String path) {
+        if (value == null) {
+            throw new ConfigValidationException(path, "is required");
+        }
+        return value;
+    }
+
+    /** Checks a DNS label (names, namespaces, sites): lowercase, at most 63 characters. */
+    public static String dnsLabel(@Nullable String value, String path) {
+        required(value, path);
+        if (!DNS_LABEL.matcher(value).matches()) {
+            throw new ConfigValidationException(path, quote(value) + " (expected: a lowercase DNS label)");
+        }
+        return value;
+    }
+
+    /**
+     * Checks a domain a load balancer serves: a lowercase DNS name, optionally starting with "*.", or
+     * "*" alone for any host.
+     */
+    public static String domain(@Nullable String value, String path) {
+        required(value, path);
+        if (value.length() > 253 || !value.equals("*") && !DOMAIN.matcher(value).matches()) {
+            throw new ConfigValidationException(path, quote(value)
+                    + " (expected: a lowercase DNS name, optionally starting with \"*.\", or \"*\")");
+        }
+        return value;
+    }
+
+    /** Checks a host name or IP literal (IPv6 without brackets). */
+    public static String host(@Nullable String value, String path) {
+        required(value, path);
+        if (!HOST.matcher(value).matches()) {
+            throw new ConfigValidationException(path, quote(value) + " (expected: a host name or IP address)");
+        }
+        return value;
+    }
+
+    /** Checks a TCP port in 1-65535. */
+    public static int port(int value, String path) {
+        if (value < 1 || value > 65535) {
+            throw new ConfigValidationException(path, value + " (expected: 1-65535)");
+        }
+        return value;
+    }
+
+    /** Quotes a value for an error message. */
+    public static String quote(@Nullable Object value) {
+        return value == null ? "null" : "\"" + value + "\"";
+    }
+}

@@ -1,0 +1,288 @@
+package io.isthmus.mesh.netty;
+
+import static java.util.Objects.requireNonNull;
+
+import io.isthmus.mesh.config.ConfigStore;
+import io.isthmus.mesh.internal.Preconditions;
+import io.isthmus.mesh.model.Endpoint;
+import io.isthmus.mesh.netty.internal.RouterRuntime;
+import io.isthmus.mesh.pki.SiteCredentials;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The router of one site (the VER): accepts application requests on its ingress port, routes them
+ * by Host to the load balancers advertised at its site, and carries them to the origin pool's site
+ * through mutually-authenticated HTTP/2 tunnels over TLS 1.3; accepts tunnels from other sites and
+ * forwards their requests to its own origins.
+ *
+ * <pre>{@code
+ * MeshCertificateAuthority ca = MeshCertificateAuthority.create("mesh.example");
+ * ConfigStore store = ConfigStore.inMemory();
+ * try (MeshRouter osaka = MeshRouter.builder(ca.issueSite("osaka"), store).build().start()) {
+ *     store.put(Site.builder("osaka").tunnelEndpoint(osaka.tunnelEndpoint()).build());
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>The router follows the config store: every change is compiled into a new routing table that
+ * replaces the old one atomically; requests never wait for the store. It is thread-safe; the caller
+ * closes it.
+ */
+public final class MeshRouter implements AutoCloseable {
+
+    private final Builder config;
+    private volatile @Nullable RouterRuntime runtime;
+    private boolean closed;
+
+    private MeshRouter(Builder config) {
+        this.config = config;
+    }
+
+    /**
+     * Returns a builder for the router of the site named by {@code credentials}.
+     *
+     * @param credentials the site's identity: its certificate, key and the mesh trust bundle
+     * @param store where the router reads the mesh configuration from
+     * @return a new builder
+     */
+    public static Builder builder(SiteCredentials credentials, ConfigStore store) {
+        return new Builder(requireNonNull(credentials, "credentials"), requireNonNull(store, "store"));
+    }
+
+    /**
+     * Reads the configuration, binds the ingress and tunnel listeners and returns once both accept
+     * connections.
+     *
+     * @return this router
+     * @throws io.isthmus.mesh.MeshException when a listener cannot be bound
+     * @throws IllegalStateException when the router was already started
+     */
+    public synchronized MeshRouter start() {
+        Preconditions.checkState(runtime == null && !closed, "router of site %s: already started", site());
+        runtime = RouterRuntime.start(config.credentials, config.store, config.listener, config.ingressAddress,
+                config.tunnelAddress, config.ioThreads, config.connectTimeout, config.responseTimeout,
+                config.idleTimeout);
+        return this;
+    }
+
+    /** @return the name of this router's site */
+    public String site() {
+        return config.credentials.site();
+    }
+
+    /**
+     * Returns the address the ingress listener is bound to.
+     *
+     * @return the bound address (with the actual port when port 0 was asked for)
+     */
+    public InetSocketAddress ingressAddress() {
+        return running().ingressAddress();
+    }
+
+    /**
+     * Returns the address the tunnel listener is bound to.
+     *
+     * @return the bound address
+     */
+    public InetSocketAddress tunnelAddress() {
+        return running().tunnelAddress();
+    }
+
+    /**
+     * Returns the tunnel listener as an endpoint other sites can dial, for this site's {@link
+     * io.isthmus.mesh.model.Site} record.
+     *
+     * @return the tunnel endpoint
+     */
+    public Endpoint tunnelEndpoint() {
+        InetSocketAddress address = tunnelAddress();
+        return Endpoint.of(address.getAddress().getHostAddress(), address.getPort());
+    }
+
+    /**
+     * Returns the TLS implementation tunnels use: BoringSSL when netty-tcnative is present, the JDK
+     * otherwise.
+     *
+     * @return a description such as {@code BoringSSL (BoringSSL)} or {@code JDK 17.0.15}
+     */
+    public String tlsProvider() {
+        return running().tlsProvider();
+    }
+
+    /**
+     * Returns the config store revision of the routing table in use.
+     *
+     * @return the revision
+     */
+    public long appliedRevision() {
+        return running().appliedRevision();
+    }
+
+    private RouterRuntime running() {
+        RouterRuntime r = runtime;
+        Preconditions.checkState(r != null, "router of site %s: not started", site());
+        return r;
+    }
+
+    /** Stops accepting connections, closes tunnels and connections, and releases the threads. */
+    @Override
+    public synchronized void close() {
+        RouterRuntime r = runtime;
+        if (r != null && !closed) {
+            closed = true;
+            r.close();
+        }
+    }
+
+    /** Configures a {@link MeshRouter}. Not thread-safe; each {@link #build()} takes a copy of the values. */
+    public static final class Builder {
+
+        private final SiteCredentials credentials;
+        private final ConfigStore store;
+        private InetSocketAddress ingressAddress = new InetSocketAddress("127.0.0.1", 0);
+        private InetSocketAddress tunnelAddress = new InetSocketAddress("127.0.0.1", 0);
+        private int ioThreads = Runtime.getRuntime().availableProcessors();
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration responseTimeout = Duration.ofSeconds(30);
+        private Duration idleTimeout = Duration.ofSeconds(60);
+        private MeshRouterListener listener = new MeshRouterListener() {};
+
+        private Builder(SiteCredentials credentials, ConfigStore store) {
+            this.credentials = credentials;
+            this.store = store;
+        }
+
+        private Builder(Builder other) {
+            this(other.credentials, other.store);
+            ingressAddress = other.ingressAddress;
+            tunnelAddress = other.tunnelAddress;
+            ioThreads = other.ioThreads;
+            connectTimeout = other.connectTimeout;
+            responseTimeout = other.responseTimeout;
+            idleTimeout = other.idleTimeout;
+            listener = other.listener;
+        }
+
+        /**
+         * Sets where applications connect (default {@code 127.0.0.1}, port 0: any free port).
+         *
+         * @param address the address to bind
+         * @return this builder
+         */
+        public Builder ingressAddress(InetSocketAddress address) {
+            this.ingressAddress = requireNonNull(address, "address");
+            return this;
+        }
+
+        /**
+         * Sets the ingress port on {@code 127.0.0.1}.
+         *
+         * @param port 0-65535; 0 picks a free port
+         * @return this builder
+         */
+        public Builder ingressPort(int port) {
+            return ingressAddress(new InetSocketAddress(ingressAddress.getAddress(), checkPort(port)));
+        }
+
+        /**
+         * Sets where other sites' routers connect (default {@code 127.0.0.1}, port 0).
+         *
+         * @param address the address to bind
+         * @return this builder
+         */
+        public Builder tunnelAddress(InetSocketAddress address) {
+            this.tunnelAddress = requireNonNull(address, "address");
+            return this;
+        }
+
+        /**
+         * Sets the tunnel port, keeping the tunnel bind address.
+         *
+         * @param port 0-65535; 0 picks a free port
+         * @return this builder
+         */
+        public Builder tunnelPort(int port) {
+            return tunnelAddress(new InetSocketAddress(tunnelAddress.getAddress(), checkPort(port)));
+        }
+
+        private static int checkPort(int port) {
+            Preconditions.checkArgument(port >= 0 && port <= 65535, "port: %s (expected: 0-65535)", port);
+            return port;
+        }
+
+        /**
+         * Sets the number of I/O threads (default: the number of processors).
+         *
+         * @param ioThreads at least 1
+         * @return this builder
+         */
+        public Builder ioThreads(int ioThreads) {
+            Preconditions.checkArgument(ioThreads > 0, "ioThreads: %s (expected: > 0)", ioThreads);
+            this.ioThreads = ioThreads;
+            return this;
+        }
+
+        /**
+         * Sets how long connecting to an origin or dialling a tunnel (TCP and TLS) may take (default 5 s).
+         *
+         * @param timeout a positive duration
+         * @return this builder
+         */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = positive(timeout, "connectTimeout");
+            return this;
+        }
+
+        /**
+         * Sets how long to wait for a response's head once a request was sent (default 30 s); then the
+         * client gets 504.
+         *
+         * @param timeout a positive duration
+         * @return this builder
+         */
+        public Builder responseTimeout(Duration timeout) {
+            this.responseTimeout = positive(timeout, "responseTimeout");
+            return this;
+        }
+
+        /**
+         * Sets how long an unused origin connection is kept (default 60 s).
+         *
+         * @param timeout a positive duration
+         * @return this builder
+         */
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = positive(timeout, "idleTimeout");
+            return this;
+        }
+
+        /**
+         * Sets the listener told of tunnels and configuration changes.
+         *
+         * @param listener the listener; runs on event loops, must not block
+         * @return this builder
+         */
+        public Builder listener(MeshRouterListener listener) {
+            this.listener = requireNonNull(listener, "listener");
+            return this;
+        }
+
+        private static Duration positive(Duration d, String name) {
+            requireNonNull(d, name);
+            Preconditions.checkArgument(!d.isNegative() && !d.isZero() && d.toMillis() < Integer.MAX_VALUE,
+                    "%s: %s (expected: > 0 and < 24 days)", name, d);
+            return d;
+        }
+
+        /**
+         * Returns a router with these settings; call {@link MeshRouter#start()} to run it.
+         *
+         * @return the router
+         */
+        public MeshRouter build() {
+            return new MeshRouter(new Builder(this));
+        }
+    }
+}

@@ -1,0 +1,296 @@
+package io.isthmus.mesh.netty.internal;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One request and its response, relayed between a downstream channel (a client connection or a
+ * tunnel stream) and an upstream channel (an origin connection or a tunnel stream). Everything runs
+ * on the downstream channel's event loop; the upstream channel is bound to the same loop.
+ *
+ * <p>Bodies stream in both directions. Backpressure: while the receiving side is not writable the
+ * sending side stops reading.
+ */
+final class Exchange {
+
+    private final ProxyHandler owner;
+    private final Channel downstream;
+    private final Upstream upstream;
+    private final boolean clientKeepAlive;
+    private final long responseTimeoutMillis;
+    private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(4);
+
+    private @Nullable Channel channel;
+    private @Nullable UpstreamHandler upstreamHandler;
+    private @Nullable ScheduledFuture<?> responseTimer;
+    private boolean requestComplete;
+    private boolean responseStarted;
+    private boolean responseComplete;
+    private boolean upstreamKeepAlive = true;
+    private boolean done;
+
+    Exchange(ProxyHandler owner, Channel downstream, Upstream upstream, boolean clientKeepAlive,
+            long responseTimeoutMillis) {
+        this.owner = owner;
+        this.downstream = downstream;
+        this.upstream = upstream;
+        this.clientKeepAlive = clientKeepAlive;
+        this.responseTimeoutMillis = responseTimeoutMillis;
+    }
+
+    boolean requestComplete() {
+        return requestComplete;
+    }
+
+    /** Starts acquiring the upstream; request parts received meanwhile wait in a short queue. */
+    void start() {
+        // Stop reading until the upstream is ready, so the queue stays small.
+        downstream.config().setAutoRead(false);
+        Future<Channel> acquired = upstream.acquire(downstream.eventLoop());
+        if (acquired.isDone()) {
+            onAcquired(acquired);
+        } else {
+            acquired.addListener(f -> onAcquired(acquired));
+        }
+    }
+
+    private void onAcquired(Future<Channel> acquired) {
+        if (done) {
+            if (acquired.isSuccess()) {
+                upstream.release(acquired.getNow(), false);
+            }
+            return;
+        }
+        if (!acquired.isSuccess()) {
+            Throwable cause = acquired.cause();
+            fail(upstream.unreachableStatus(), upstream.describe() + " is unreachable: " + describe(cause));
+            return;
+        }
+        Channel ch = acquired.getNow();
+        UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
+        channel = ch;
+        upstreamHandler = handler;
+        handler.attach(this);
+        HttpObject part;
+        while ((part = pending.poll()) != null) {
+            ch.write(part).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+        }
+        ch.flush();
+        if (!requestComplete) {
+            downstream.config().setAutoRead(ch.isWritable());
+        }
+        if (requestComplete) {
+            startResponseTimer();
+        }
+        if (!ch.isActive()) {
+            onUpstreamClosed(null);
+        }
+    }
+
+    /** A part of the request arrived from downstream. */
+    void onRequestPart(HttpObject part) {
+        if (part instanceof LastHttpContent) {
+            requestComplete = true;
+            // Read nothing more from downstream until this response is done (no pipelining overlap).
+            downstream.config().setAutoRead(false);
+        }
+        if (done) {
+            ReferenceCountUtil.release(part);
+            return;
+        }
+        Channel ch = channel;
+        if (ch == null) {
+            pending.add(part);
+            return;
+        }
+        ch.write(part).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+        if (requestComplete) {
+            ch.flush();
+            startResponseTimer();
+        }
+    }
+
+    void flushUpstream() {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.flush();
+        }
+    }
+
+    void flushDownstream() {
+        downstream.flush();
+    }
+
+    private void startResponseTimer() {
+        if (responseTimer == null && !responseStarted && responseTimeoutMillis > 0) {
+            responseTimer = downstream.eventLoop().schedule(() -> {
+                if (!responseStarted && !done) {
+                    fail(HttpResponseStatus.GATEWAY_TIMEOUT, upstream.describe() + " did not respond within "
+                            + responseTimeoutMillis + " ms");
+                }
+            }, responseTimeoutMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** A part of the response arrived from upstream. */
+    void onResponsePart(HttpObject part) {
+        if (done) {
+            ReferenceCountUtil.release(part);
+            return;
+        }
+        if (part instanceof HttpResponse) {
+            HttpResponse response = (HttpResponse) part;
+            if (response.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(part);
+                fail(HttpResponseStatus.BAD_GATEWAY, upstream.describe() + " sent a malformed response: "
+                        + describe(response.decoderResult().cause()));
+                return;
+            }
+            if (response.status().code() < 200) {
+                // Interim responses (100 Continue, 103 Early Hints) are not relayed.
+                ReferenceCountUtil.release(part);
+                return;
+            }
+            responseStarted = true;
+            cancelTimer();
+            upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+            owner.prepareResponse(response, clientKeepAlive && requestComplete);
+        }
+        boolean last = part instanceof LastHttpContent;
+        if (last) {
+            responseComplete = true;
+        }
+        if (!last) {
+            downstream.write(part).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+            if (!downstream.isWritable() && channel != null) {
+                channel.config().setAutoRead(false);
+            }
+            return;
+        }
+        downstream.writeAndFlush(part).addListener(f -> {
+            if (f.isSuccess()) {
+                finish();
+            } else {
+                abort();
+            }
+        });
+    }
+
+    void onDownstreamWritabilityChanged() {
+        Channel ch = channel;
+        if (ch != null && !responseComplete) {
+            ch.config().setAutoRead(downstream.isWritable());
+        }
+    }
+
+    void onUpstreamWritabilityChanged() {
+        Channel ch = channel;
+        if (ch != null && !requestComplete) {
+            downstream.config().setAutoRead(ch.isWritable());
+        }
+    }
+
+    /** The upstream channel closed or failed before the exchange ended. */
+    void onUpstreamClosed(@Nullable Throwable cause) {
+        if (done || responseComplete) {
+            return;
+        }
+        if (responseStarted) {
+            abort();
+        } else {
+            fail(HttpResponseStatus.BAD_GATEWAY, upstream.describe() + " closed the connection before responding"
+                    + (cause == null ? "" : ": " + describe(cause)));
+        }
+    }
+
+    /** The downstream channel closed; give up on the exchange. */
+    void onDownstreamClosed() {
+        if (!done) {
+            done = true;
+            cancelTimer();
+            releasePending();
+            releaseUpstream(false);
+        }
+    }
+
+    private void fail(HttpResponseStatus status, String reason) {
+        if (done) {
+            return;
+        }
+        done = true;
+        cancelTimer();
+        releasePending();
+        releaseUpstream(false);
+        owner.exchangeFailed(this, status, reason, requestComplete);
+    }
+
+    /** The response went out completely. */
+    private void finish() {
+        if (done) {
+            return;
+        }
+        done = true;
+        cancelTimer();
+        releaseUpstream(requestComplete && upstreamKeepAlive);
+        owner.exchangeFinished(this, clientKeepAlive && requestComplete);
+    }
+
+    /** The response cannot be completed: the only honest signal left is closing the downstream. */
+    private void abort() {
+        if (done) {
+            return;
+        }
+        done = true;
+        cancelTimer();
+        releasePending();
+        releaseUpstream(false);
+        owner.exchangeAborted(this);
+    }
+
+    private void releaseUpstream(boolean reusable) {
+        Channel ch = channel;
+        if (ch != null) {
+            channel = null;
+            UpstreamHandler handler = upstreamHandler;
+            if (handler != null) {
+                handler.detach();
+            }
+            ch.config().setAutoRead(true);
+            upstream.release(ch, reusable);
+        }
+    }
+
+    private void releasePending() {
+        HttpObject part;
+        while ((part = pending.poll()) != null) {
+            ReferenceCountUtil.release(part);
+        }
+    }
+
+    private void cancelTimer() {
+        ScheduledFuture<?> timer = responseTimer;
+        if (timer != null) {
+            timer.cancel(false);
+            responseTimer = null;
+        }
+    }
+
+    static String describe(@Nullable Throwable cause) {
+        if (cause == null) {
+            return "unknown cause";
+        }
+        String message = cause.getMessage();
+        return message == null ? cause.getClass().getSimpleName() : message;
+    }
+}

@@ -67,7 +67,8 @@ final class Pem {
     /** Re-encodes a key with the JDK's providers so that every TLS engine accepts it. */
     private static PrivateKey toJdkKey(PrivateKey key) {
         try {
-            return java.security.KeyFactory.getInstance(key.getAlgorithm())
+            String algorithm = key.getAlgorithm().equals("ECDSA") ? "EC" : key.getAlgorithm();
+            return java.security.KeyFactory.getInstance(algorithm)
                     .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(key.getEncoded()));
         } catch (java.security.GeneralSecurityException e) {
             return key;

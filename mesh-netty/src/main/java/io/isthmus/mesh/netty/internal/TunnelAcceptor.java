@@ -39,7 +39,7 @@ final class TunnelAcceptor extends ChannelInitializer<Channel> {
     protected void initChannel(Channel ch) {
         SslHandler ssl = router.tunnelServerTls.newHandler(ch.alloc());
         ssl.setHandshakeTimeoutMillis(router.connectTimeoutMillis);
-        ch.pipeline().addLast(ssl, new Negotiation());
+        ch.pipeline().addLast(new LingeringClose(), ssl, new Negotiation());
     }
 
     private final class Negotiation extends ApplicationProtocolNegotiationHandler {
@@ -91,13 +91,19 @@ final class TunnelAcceptor extends ChannelInitializer<Channel> {
 
         @Override
         protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-            refuse(ctx, "TLS handshake failed: " + Exchange.describe(cause));
+            // The SslHandler sends the TLS alert and closes the connection itself; closing here first
+            // would drop the alert, and the peer would see a reset instead of the reason.
+            report(ctx, "TLS handshake failed: " + Exchange.describe(cause));
         }
 
         private void refuse(ChannelHandlerContext ctx, String reason) {
+            report(ctx, reason);
+            ctx.close();
+        }
+
+        private void report(ChannelHandlerContext ctx, String reason) {
             logger.warn("tunnel from {} refused: {}", ctx.channel().remoteAddress(), reason);
             router.listener.tunnelRejected(ctx.channel().remoteAddress(), reason, false);
-            ctx.close();
         }
     }
 }

@@ -165,16 +165,21 @@ final class TunnelClient {
 
         @Override
         protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-            refuse(ctx, "TLS handshake failed: " + Exchange.describe(cause));
+            // The SslHandler sends the TLS alert and closes the connection itself.
+            fail(ctx, "TLS handshake failed: " + Exchange.describe(cause));
         }
 
         private void refuse(ChannelHandlerContext ctx, String reason) {
+            fail(ctx, reason);
+            ctx.close();
+        }
+
+        private void fail(ChannelHandlerContext ctx, String reason) {
             String message = "tunnel to site " + expected.site() + " at " + ctx.channel().remoteAddress()
                     + " refused: " + reason;
             logger.warn(message);
             router.listener.tunnelRejected(ctx.channel().remoteAddress(), reason, true);
             ready.tryFailure(new MeshIdentityException(message));
-            ctx.close();
         }
 
         @Override

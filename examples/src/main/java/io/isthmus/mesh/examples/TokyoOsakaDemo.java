@@ -2,6 +2,7 @@ package io.isthmus.mesh.examples;
 
 import com.sun.net.httpserver.HttpServer;
 import io.isthmus.mesh.config.ConfigStore;
+import io.isthmus.mesh.config.MeshObjectCodec;
 import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.MeshObject;
@@ -94,6 +95,8 @@ public final class TokyoOsakaDemo {
                 long revision = store.put(object).modRevision();
                 say("created " + object.key() + " (revision " + revision + ")");
             }
+            say("the pool and the load balancer as YAML:");
+            System.out.print(indent(MeshObjectCodec.create().toYaml(objects.subList(2, 4))));
             awaitApplied(store, tokyo, osaka);
 
             step("A client at tokyo calls http://osaka-app/orders?id=42 through tokyo's router");

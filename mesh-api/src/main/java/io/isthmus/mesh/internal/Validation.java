@@ -10,7 +10,7 @@ public final class Validation {
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     private static final Pattern DOMAIN =
             Pattern.compile("(\\*\\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
-    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.:_-]{0,252}[A-Za-z0-9])?");
+    private static final Pattern HOST = Pattern.compile("(?![-.])[A-Za-z0-9.:_%-]{1,253}");
 
     private Validation() {}
 

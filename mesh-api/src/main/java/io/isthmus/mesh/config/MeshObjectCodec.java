@@ -9,64 +9,120 @@ import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.MeshObject;
 import io.isthmus.mesh.model.OriginPool;
 import io.isthmus.mesh.model.Site;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
 import tools.jackson.core.TokenStreamLocation;
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.MappingIterator;
-import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 import tools.jackson.dataformat.yaml.YAMLWriteFeature;
 
 /**
- * Reads and writes mesh objects as JSON and YAML documents, the form used by files, {@code meshctl}
- * and the admin API. Every problem is a {@link ConfigValidationException} naming the field path.
+ * Reads and writes mesh objects as JSON and YAML documents: the format of configuration files, of
+ * the command line and of the admin API.
+ *
+ * <p>A document names the object's kind and metadata, and holds the kind's fields under
+ * {@code spec}:
+ *
+ * <pre>{@code
+ * kind: LoadBalancer          # Site | LoadBalancer | OriginPool
+ * metadata:
+ *   name: osaka-app
+ *   namespace: default        # optional, default "default"; absent for a Site
+ * spec:
+ *   domains: [osaka-app]
+ *   advertiseSites: [tokyo]
+ *   defaultPool: osaka-pool
+ * ---
+ * kind: OriginPool
+ * metadata: {name: osaka-pool}
+ * spec:
+ *   site: osaka
+ *   endpoints: ["10.0.0.7:8080", "[::1]:8081"]
+ * ---
+ * kind: Site
+ * metadata: {name: osaka}
+ * spec:
+ *   tunnelEndpoints: ["127.0.0.1:4443"]
+ *   labels: {region: kansai}
+ * }</pre>
+ *
+ * <p>Reading and writing:
  *
  * <pre>{@code
  * MeshObjectCodec codec = MeshObjectCodec.create();
- * List<MeshObject> objects = codec.readYaml("""
- *     kind: LoadBalancer
- *     metadata: {name: osaka-app}
- *     spec: {domains: [osaka-app], advertiseSites: [tokyo], defaultPool: osaka-pool}
- *     """);
- * String json = codec.toJson(objects.get(0));
+ * List<MeshObject> objects = codec.readYaml(Files.readString(Path.of("mesh.yaml")));
+ * objects.forEach(store::put);
+ * String json = codec.toJson(objects.get(0));   // {"kind":"LoadBalancer","metadata":{...},"spec":{...}}
+ * MeshObject same = codec.read(json);            // JSON or YAML, told apart by the first character
  * }</pre>
  *
- * <p>The document format:
- * <pre>
- * kind: LoadBalancer | OriginPool | Site
- * metadata: {name: ..., namespace: ...}   # no namespace for Site; default "default"
- * spec:
- *   # LoadBalancer: domains, advertiseSites, defaultPool
- *   # OriginPool:   site, endpoints ["host:port", ...]
- *   # Site:         tunnelEndpoints ["host:port", ...], labels {key: value}
- * </pre>
+ * <p>Every problem is reported as a {@link ConfigValidationException} whose {@linkplain
+ * ConfigValidationException#fieldPath() field path} names the bad field the way the model does, e.g.
+ * {@code loadBalancers[osaka-app].domains[1]: "Bad Domain" (expected: ...)}; an unknown field is
+ * named by its place in the document ({@code loadBalancers[osaka-app].spec.domainz}), a syntax error
+ * by its line and column. Unknown fields, duplicate fields and values of the wrong type are errors,
+ * never silently ignored or converted. Reading either returns every object or throws: nothing is
+ * half-read.
  *
- * <p>Thread-safe and immutable: create one and share it.
+ * <p>Output is deterministic: fields in the order shown above, lists in the object's order, the
+ * namespace always written for namespaced kinds. A codec is immutable and thread-safe; create one and
+ * share it.
  */
 public final class MeshObjectCodec {
 
-    private static final Set<String> DOCUMENT_FIELDS = Set.of("kind", "metadata", "spec", "apiVersion");
-    private static final Set<String> METADATA_FIELDS = Set.of("name", "namespace");
+    private static final String KINDS = "one of Site, LoadBalancer, OriginPool";
+    private static final List<String> DOCUMENT_FIELDS = List.of("kind", "metadata", "spec");
+    private static final List<String> METADATA_FIELDS = List.of("name", "namespace");
     private static final List<String> LOAD_BALANCER_FIELDS = List.of("domains", "advertiseSites", "defaultPool");
     private static final List<String> ORIGIN_POOL_FIELDS = List.of("site", "endpoints");
     private static final List<String> SITE_FIELDS = List.of("tunnelEndpoints", "labels");
 
-    private final ObjectMapper json = JsonMapper.builder().build();
-    private final ObjectMapper yaml = YAMLMapper.builder().enable(YAMLWriteFeature.MINIMIZE_QUOTES).build();
+    // A YAML syntax error names its position as "line N, column M"; the last one is the problem's.
+    private static final Pattern YAML_MARK = Pattern.compile("line (\\d+), column (\\d+)");
+    private static final Pattern DUPLICATE_FIELD = Pattern.compile("^Duplicate (?:property|field) \"(.*)\" for");
 
-    private MeshObjectCodec() {}
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private final JsonMapper json;
+    private final YAMLMapper yaml;
+    private final ObjectReader yamlDocument;
+
+    private MeshObjectCodec() {
+        json = JsonMapper.builder()
+                .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .build();
+        yaml = YAMLMapper.builder()
+                .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+                .disable(YAMLWriteFeature.WRITE_DOC_START_MARKER)
+                .disable(YAMLWriteFeature.SPLIT_LINES)
+                .enable(YAMLWriteFeature.MINIMIZE_QUOTES)
+                // "123" or "true" must come back as strings, not as a number or a boolean.
+                .enable(YAMLWriteFeature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+                .enable(YAMLWriteFeature.INDENT_ARRAYS_WITH_INDICATOR)
+                .build();
+        // Reads one document of a stream; the next document is not trailing garbage.
+        yamlDocument = yaml.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    }
 
     /**
-     * Returns a codec.
+     * Returns a codec. A codec is immutable and thread-safe; create one and share it.
      *
      * @return the codec
      */
@@ -74,8 +130,10 @@ public final class MeshObjectCodec {
         return new MeshObjectCodec();
     }
 
+    // ---- writing
+
     /**
-     * Writes an object as a JSON document.
+     * Writes an object as a compact, single-line JSON document.
      *
      * @param object the object
      * @return the JSON text
@@ -85,150 +143,49 @@ public final class MeshObjectCodec {
     }
 
     /**
-     * Writes an object as a YAML document.
+     * Writes an object as a YAML document, without a leading {@code ---}.
      *
      * @param object the object
-     * @return the YAML text, starting with {@code ---}
+     * @return the YAML text, ending with a line break
      */
     public String toYaml(MeshObject object) {
         return yaml.writeValueAsString(toTree(object));
     }
 
     /**
-     * Writes objects as a multi-document YAML stream.
+     * Writes objects as a multi-document YAML stream, the documents separated by {@code ---} lines.
      *
-     * @param objects the objects
-     * @return the YAML text, one {@code ---} document per object
+     * @param objects the objects, in the order to write them
+     * @return the YAML text; empty when there are no objects
      */
     public String toYaml(List<? extends MeshObject> objects) {
+        requireNonNull(objects, "objects");
         StringBuilder out = new StringBuilder();
         for (MeshObject object : objects) {
+            if (out.length() > 0) {
+                out.append("---\n");
+            }
             out.append(toYaml(object));
         }
         return out.toString();
     }
 
     /**
-     * Returns an object as nested maps and lists, e.g. for other configuration front doors.
+     * Returns an object as a document of nested maps, lists and strings, for front doors that bind
+     * configuration to maps (e.g. Spring properties). {@link #fromMap(Map)} reads it back.
      *
      * @param object the object
-     * @return a mutable map of the document
+     * @return a new map that the caller owns, with keys in document order
      */
-    @SuppressWarnings("unchecked")
     public Map<String, Object> toMap(MeshObject object) {
-        return json.convertValue(toTree(object), LinkedHashMap.class);
+        Map<String, Object> map = new LinkedHashMap<>();
+        toTree(object).properties().forEach(e -> map.put(e.getKey(), toJava(e.getValue())));
+        return map;
     }
-
-    /**
-     * Reads an object from nested maps and lists in the document format.
-     *
-     * @param document the document
-     * @return the object
-     * @throws ConfigValidationException naming the bad field
-     */
-    public MeshObject fromMap(Map<String, ?> document) {
-        return fromTree(json.valueToTree(requireNonNull(document, "document")), "");
-    }
-
-    /**
-     * Reads one object from a JSON document.
-     *
-     * @param text the JSON text
-     * @return the object
-     * @throws ConfigValidationException naming the bad field, or the line and column of a syntax error
-     */
-    public MeshObject fromJson(String text) {
-        return fromTree(parse(json, text), "");
-    }
-
-    /**
-     * Reads exactly one object from a YAML document.
-     *
-     * @param text the YAML text
-     * @return the object
-     * @throws ConfigValidationException when the text holds no or several documents, or a bad one
-     */
-    public MeshObject fromYaml(String text) {
-        List<MeshObject> objects = readYaml(text);
-        if (objects.size() != 1) {
-            throw new ConfigValidationException("", objects.size() + " documents (expected: exactly one)");
-        }
-        return objects.get(0);
-    }
-
-    /**
-     * Reads every object of a multi-document YAML stream; empty documents are skipped. Either all
-     * documents are valid and returned, or the first bad one is reported as {@code documents[i].<path>}.
-     *
-     * @param text the YAML text
-     * @return the objects, in document order
-     * @throws ConfigValidationException naming the document and field
-     */
-    public List<MeshObject> readYaml(String text) {
-        requireNonNull(text, "text");
-        List<JsonNode> documents = new ArrayList<>();
-        try (MappingIterator<JsonNode> it = yaml.readerFor(JsonNode.class).readValues(text)) {
-            while (it.hasNextValue()) {
-                documents.add(it.nextValue());
-            }
-        } catch (JacksonException e) {
-            throw syntaxError(e);
-        }
-        List<MeshObject> objects = new ArrayList<>();
-        for (int i = 0; i < documents.size(); i++) {
-            JsonNode document = documents.get(i);
-            if (document == null || document.isNull() || document.isMissingNode()
-                    || document.isObject() && document.isEmpty()) {
-                continue;
-            }
-            objects.add(fromTree(document, documents.size() > 1 ? "documents[" + i + "]." : ""));
-        }
-        return objects;
-    }
-
-    /**
-     * Reads objects from JSON (one document, or an array of documents) or YAML (one or more
-     * documents), telling them apart by the first non-blank character.
-     *
-     * @param text the text
-     * @return the objects
-     * @throws ConfigValidationException naming the bad field
-     */
-    public List<MeshObject> read(String text) {
-        String trimmed = requireNonNull(text, "text").stripLeading();
-        if (trimmed.startsWith("[")) {
-            JsonNode array = parse(json, text);
-            List<MeshObject> objects = new ArrayList<>();
-            for (int i = 0; i < array.size(); i++) {
-                objects.add(fromTree(array.get(i), "documents[" + i + "]."));
-            }
-            return objects;
-        }
-        if (trimmed.startsWith("{")) {
-            return List.of(fromJson(text));
-        }
-        return readYaml(text);
-    }
-
-    private static JsonNode parse(ObjectMapper mapper, String text) {
-        requireNonNull(text, "text");
-        try {
-            return mapper.readTree(text);
-        } catch (JacksonException e) {
-            throw syntaxError(e);
-        }
-    }
-
-    private static ConfigValidationException syntaxError(JacksonException e) {
-        TokenStreamLocation location = e.getLocation();
-        String where = location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
-        return new ConfigValidationException("", "malformed document" + where + ": " + e.getOriginalMessage());
-    }
-
-    // ---- writing
 
     private ObjectNode toTree(MeshObject object) {
-        ObjectNode root = json.createObjectNode();
+        requireNonNull(object, "object");
+        ObjectNode root = NODES.objectNode();
         root.put("kind", object.kind().kindName());
         ObjectNode metadata = root.putObject("metadata");
         metadata.put("name", object.name());
@@ -238,152 +195,382 @@ public final class MeshObjectCodec {
         ObjectNode spec = root.putObject("spec");
         if (object instanceof LoadBalancer) {
             LoadBalancer lb = (LoadBalancer) object;
-            strings(spec.putArray("domains"), lb.domains());
-            strings(spec.putArray("advertiseSites"), lb.advertiseSites());
+            lb.domains().forEach(spec.putArray("domains")::add);
+            lb.advertiseSites().forEach(spec.putArray("advertiseSites")::add);
             spec.put("defaultPool", lb.defaultPool());
         } else if (object instanceof OriginPool) {
             OriginPool pool = (OriginPool) object;
             spec.put("site", pool.site());
-            endpoints(spec.putArray("endpoints"), pool.endpoints());
-        } else if (object instanceof Site) {
+            writeEndpoints(spec.putArray("endpoints"), pool.endpoints());
+        } else {
             Site site = (Site) object;
-            endpoints(spec.putArray("tunnelEndpoints"), site.tunnelEndpoints());
+            writeEndpoints(spec.putArray("tunnelEndpoints"), site.tunnelEndpoints());
             ObjectNode labels = spec.putObject("labels");
             site.labels().forEach(labels::put);
         }
         return root;
     }
 
-    private static void strings(ArrayNode array, List<String> values) {
-        values.forEach(array::add);
+    private static void writeEndpoints(ArrayNode array, List<Endpoint> endpoints) {
+        endpoints.forEach(endpoint -> array.add(endpoint.toString()));
     }
 
-    private static void endpoints(ArrayNode array, List<Endpoint> values) {
-        values.forEach(e -> array.add(e.toString()));
+    private static @Nullable Object toJava(JsonNode node) {
+        if (node.isObject()) {
+            Map<String, @Nullable Object> map = new LinkedHashMap<>();
+            node.properties().forEach(e -> map.put(e.getKey(), toJava(e.getValue())));
+            return map;
+        }
+        if (node.isArray()) {
+            List<@Nullable Object> list = new ArrayList<>();
+            node.values().forEach(item -> list.add(toJava(item)));
+            return list;
+        }
+        return node.isString() ? node.stringValue() : null;
     }
 
     // ---- reading
 
-    private MeshObject fromTree(JsonNode document, String prefix) {
-        if (!document.isObject()) {
-            throw new ConfigValidationException(prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1),
-                    describe(document) + " (expected: a document with kind, metadata and spec)");
+    /**
+     * Reads one object from a JSON document.
+     *
+     * @param text the JSON text
+     * @return the object
+     * @throws ConfigValidationException naming the bad field, or the line and column of a syntax error
+     */
+    public MeshObject fromJson(String text) {
+        requireNonNull(text, "text");
+        JsonNode document;
+        try {
+            document = json.readTree(text.startsWith("\uFEFF") ? text.substring(1) : text);
+        } catch (JacksonException e) {
+            throw syntaxError("JSON", e, "");
         }
-        checkFields(document, DOCUMENT_FIELDS, prefix);
+        if (document == null || document.isMissingNode()) {
+            throw new ConfigValidationException("", "no document (expected: one JSON object)");
+        }
+        return fromTree(document);
+    }
+
+    /**
+     * Reads exactly one object from a YAML document.
+     *
+     * @param text the YAML text; empty documents around the one document are ignored
+     * @return the object
+     * @throws ConfigValidationException naming the bad field, or the line and column of a syntax error;
+     *     also when the text holds no document or several
+     */
+    public MeshObject fromYaml(String text) {
+        List<@Nullable JsonNode> documents = parseYaml(text, false);
+        JsonNode found = null;
+        for (int i = 0; i < documents.size(); i++) {
+            JsonNode document = documents.get(i);
+            if (isEmpty(document)) {
+                continue;
+            }
+            if (found != null) {
+                throw new ConfigValidationException(documentPath(i),
+                        "a second document (expected: exactly one; read several with readYaml)");
+            }
+            found = document;
+        }
+        if (found == null) {
+            throw new ConfigValidationException("", "no document (expected: exactly one)");
+        }
+        return fromTree(found);
+    }
+
+    /**
+     * Reads every object of a multi-document YAML stream, skipping empty documents. Errors are prefixed
+     * with the document's index in the stream, counting from 0 and including empty documents, e.g.
+     * {@code documents[2].originPools[osaka-pool].endpoints[0]: ...}.
+     *
+     * @param text the YAML text
+     * @return the objects, in document order; all of them or, when one is bad, none
+     * @throws ConfigValidationException naming the document and the bad field
+     */
+    public List<MeshObject> readYaml(String text) {
+        List<@Nullable JsonNode> documents = parseYaml(text, true);
+        List<MeshObject> objects = new ArrayList<>();
+        for (int i = 0; i < documents.size(); i++) {
+            JsonNode document = documents.get(i);
+            if (isEmpty(document)) {
+                continue;
+            }
+            try {
+                objects.add(fromTree(document));
+            } catch (ConfigValidationException e) {
+                throw withPrefix(documentPath(i), e);
+            }
+        }
+        return List.copyOf(objects);
+    }
+
+    /**
+     * Reads one object from JSON or YAML: text whose first non-blank character is <code>{</code> is
+     * read as JSON (for precise syntax errors), anything else as exactly one YAML document.
+     *
+     * @param text the JSON or YAML text
+     * @return the object
+     * @throws ConfigValidationException naming the bad field, or the line and column of a syntax error
+     */
+    public MeshObject read(String text) {
+        requireNonNull(text, "text");
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '{') {
+                return fromJson(text);
+            }
+            if (!Character.isWhitespace(c) && c != '\uFEFF') {
+                break;
+            }
+        }
+        return fromYaml(text);
+    }
+
+    /**
+     * Reads one object from a document of nested maps, lists and scalars, as produced by {@link
+     * #toMap(MeshObject)} or by a front door that binds configuration to maps. Lists may be given as
+     * {@link Collection}s or arrays.
+     *
+     * @param document the document, with the same fields as a YAML document
+     * @return the object
+     * @throws ConfigValidationException naming the bad field
+     */
+    public MeshObject fromMap(Map<String, ?> document) {
+        return fromTree(toNode(requireNonNull(document, "document"), ""));
+    }
+
+    private static JsonNode toNode(@Nullable Object value, String path) {
+        if (value == null) {
+            return NODES.nullNode();
+        }
+        if (value instanceof CharSequence || value instanceof Character || value instanceof Enum) {
+            return NODES.stringNode(value.toString());
+        }
+        if (value instanceof Boolean) {
+            return NODES.booleanNode((Boolean) value);
+        }
+        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+            return NODES.numberNode(((Number) value).longValue());
+        }
+        if (value instanceof BigInteger) {
+            return NODES.numberNode((BigInteger) value);
+        }
+        if (value instanceof Number) {
+            return NODES.numberNode(new BigDecimal(value.toString()));
+        }
+        if (value instanceof Map) {
+            ObjectNode object = NODES.objectNode();
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
+                String key = String.valueOf(e.getKey());
+                object.set(key, toNode(e.getValue(), path.isEmpty() ? key : path + '.' + key));
+            }
+            return object;
+        }
+        if (value instanceof Collection || value instanceof Object[]) {
+            ArrayNode array = NODES.arrayNode();
+            Collection<?> items = value instanceof Collection ? (Collection<?>) value : List.of((Object[]) value);
+            for (Object item : items) {
+                array.add(toNode(item, path + '[' + array.size() + ']'));
+            }
+            return array;
+        }
+        throw new ConfigValidationException(path, "a " + value.getClass().getName()
+                + " (expected: a string, number, boolean, list or map)");
+    }
+
+    private List<@Nullable JsonNode> parseYaml(String text, boolean nameDocuments) {
+        requireNonNull(text, "text");
+        List<@Nullable JsonNode> documents = new ArrayList<>();
+        // One tree per document; a MappingIterator would unwrap a document that is a list.
+        try (JsonParser parser = yaml.createParser(text)) {
+            while (parser.nextToken() != null) {
+                documents.add(yamlDocument.readTree(parser));
+            }
+        } catch (JacksonException e) {
+            // The document being read when the error occurred has the next index.
+            throw syntaxError("YAML", e, nameDocuments ? documentPath(documents.size()) : "");
+        }
+        return documents;
+    }
+
+    private static boolean isEmpty(@Nullable JsonNode document) {
+        return document == null || document.isNull() || document.isMissingNode();
+    }
+
+    private static String documentPath(int index) {
+        return "documents[" + index + ']';
+    }
+
+    private static ConfigValidationException syntaxError(String format, JacksonException e, String path) {
+        String message = String.valueOf(e.getOriginalMessage());
+        int line = -1;
+        int column = -1;
+        TokenStreamLocation location = e.getLocation();
+        if (location != null) {
+            line = location.getLineNr();
+            column = location.getColumnNr();
+        }
+        StringBuilder problem = new StringBuilder();
+        Matcher duplicate = DUPLICATE_FIELD.matcher(message);
+        if (duplicate.find()) {
+            problem.append("duplicate field \"").append(duplicate.group(1)).append("\" (expected: each field once)");
+        } else if (message.startsWith("Trailing token")) {
+            problem.append("more content after the document (expected: exactly one document)");
+        } else {
+            // A YAML parser message spans lines: the context, an excerpt with a caret, the problem.
+            for (String part : message.split("\n")) {
+                Matcher mark = YAML_MARK.matcher(part);
+                if (part.startsWith(" in ") && mark.find()) {
+                    line = Integer.parseInt(mark.group(1));
+                    column = Integer.parseInt(mark.group(2));
+                } else if (!part.isBlank() && !part.startsWith("    ")) {
+                    problem.append(problem.length() == 0 ? "" : ": ").append(part.strip());
+                }
+            }
+        }
+        String where = line > 0 ? " at line " + line + (column > 0 ? ", column " + column : "") : "";
+        ConfigValidationException error =
+                new ConfigValidationException(path, "malformed " + format + where + ": " + problem);
+        error.initCause(e);
+        return error;
+    }
+
+    private static ConfigValidationException withPrefix(String prefix, ConfigValidationException e) {
+        String path = e.fieldPath().isEmpty() ? prefix : prefix + '.' + e.fieldPath();
+        ConfigValidationException error = new ConfigValidationException(path, problemOf(e));
+        error.initCause(e);
+        return error;
+    }
+
+    private static String problemOf(ConfigValidationException e) {
+        String message = String.valueOf(e.getMessage());
+        return e.fieldPath().isEmpty() ? message : message.substring(e.fieldPath().length() + 2);
+    }
+
+    private static MeshObject fromTree(JsonNode document) {
+        if (!document.isObject()) {
+            throw new ConfigValidationException("", describe(document)
+                    + " (expected: an object with kind, metadata and spec)");
+        }
         JsonNode kindNode = document.get("kind");
-        if (kindNode == null || !kindNode.isString()) {
-            throw new ConfigValidationException(prefix + "kind", (kindNode == null ? "is required" : describe(kindNode))
-                    + " (expected: one of Site, LoadBalancer, OriginPool)");
+        if (kindNode == null || kindNode.isNull()) {
+            throw new ConfigValidationException("kind", "is required (expected: " + KINDS + ')');
+        }
+        if (!kindNode.isString()) {
+            throw new ConfigValidationException("kind", describe(kindNode) + " (expected: " + KINDS + ')');
         }
         Kind kind;
         try {
             kind = Kind.parse(kindNode.stringValue());
         } catch (IllegalArgumentException e) {
-            throw new ConfigValidationException(prefix + "kind", Validation.quote(kindNode.stringValue())
-                    + " (expected: one of Site, LoadBalancer, OriginPool)");
+            throw new ConfigValidationException("kind", Validation.quote(kindNode.stringValue())
+                    + " (expected: " + KINDS + ')');
         }
         JsonNode metadata = document.get("metadata");
-        if (metadata == null || !metadata.isObject()) {
-            throw new ConfigValidationException(prefix + "metadata",
-                    (metadata == null ? "is required" : describe(metadata)) + " (expected: an object with a name)");
+        if (metadata == null || metadata.isNull()) {
+            throw new ConfigValidationException("metadata.name", "is required");
         }
-        checkFields(metadata, METADATA_FIELDS, prefix + "metadata.");
-        String name = string(metadata, "name", prefix + "metadata.name", true);
-        String namespace = string(metadata, "namespace", prefix + "metadata.namespace", false);
-        String path = prefix + MeshObject.pathOf(kind, name);
-        if (!kind.namespaced() && namespace != null) {
-            throw new ConfigValidationException(path + ".metadata.namespace",
-                    Validation.quote(namespace) + " (expected: none, " + kind.kindName() + " is not namespaced)");
+        if (!metadata.isObject()) {
+            throw new ConfigValidationException("metadata", describe(metadata) + " (expected: an object)");
+        }
+        JsonNode nameNode = metadata.get("name");
+        if (nameNode == null || nameNode.isNull()) {
+            throw new ConfigValidationException("metadata.name", "is required");
+        }
+        if (!nameNode.isString()) {
+            throw new ConfigValidationException("metadata.name", describe(nameNode) + " (expected: a string)");
+        }
+        String name = nameNode.stringValue();
+        String path = MeshObject.pathOf(kind, name);
+
+        checkFields(document, DOCUMENT_FIELDS, path);
+        checkFields(metadata, METADATA_FIELDS, path + ".metadata");
+        String namespace = string(metadata, "namespace", path + ".namespace");
+        if (namespace != null && !kind.namespaced()) {
+            throw new ConfigValidationException(path + ".namespace", Validation.quote(namespace)
+                    + " (expected: none; a " + kind.kindName() + " is not namespaced)");
         }
         JsonNode spec = document.get("spec");
         if (spec == null || spec.isNull()) {
-            spec = json.createObjectNode();
-        }
-        if (!spec.isObject()) {
+            spec = NODES.objectNode();
+        } else if (!spec.isObject()) {
             throw new ConfigValidationException(path + ".spec", describe(spec) + " (expected: an object)");
         }
-        try {
-            switch (kind) {
-                case LOAD_BALANCER:
-                    return loadBalancer(spec, requireNonNull(name), namespace, path);
-                case ORIGIN_POOL:
-                    return originPool(spec, requireNonNull(name), namespace, path);
-                default:
-                    return site(spec, requireNonNull(name), path);
-            }
-        } catch (ConfigValidationException e) {
-            if (prefix.isEmpty() || e.fieldPath().startsWith(prefix)) {
-                throw e;
-            }
-            // Builder errors name the object, not the document it came from.
-            String problem = e.getMessage().substring(e.fieldPath().isEmpty() ? 0 : e.fieldPath().length() + 2);
-            throw new ConfigValidationException(prefix + e.fieldPath(), problem);
+        switch (kind) {
+            case LOAD_BALANCER:
+                return loadBalancer(name, namespace, spec, path);
+            case ORIGIN_POOL:
+                return originPool(name, namespace, spec, path);
+            case SITE:
+                return site(name, spec, path);
+            default:
+                throw new AssertionError(kind);
         }
     }
 
-    private static LoadBalancer loadBalancer(JsonNode spec, String name, @Nullable String namespace, String path) {
-        checkFields(spec, LOAD_BALANCER_FIELDS, path + ".spec.");
+    private static LoadBalancer loadBalancer(String name, @Nullable String namespace, JsonNode spec, String path) {
+        checkFields(spec, LOAD_BALANCER_FIELDS, path + ".spec");
         LoadBalancer.Builder b = LoadBalancer.builder(name);
         if (namespace != null) {
             b.namespace(namespace);
         }
-        b.domains(strings(spec, "domains", path + ".domains"));
-        b.advertiseAt(strings(spec, "advertiseSites", path + ".advertiseSites"));
-        String pool = string(spec, "defaultPool", path + ".defaultPool", false);
+        b.domains(strings(spec, "domains", path));
+        b.advertiseAt(strings(spec, "advertiseSites", path));
+        String pool = string(spec, "defaultPool", path + ".defaultPool");
         if (pool != null) {
             b.defaultPool(pool);
         }
         return b.build();
     }
 
-    private static OriginPool originPool(JsonNode spec, String name, @Nullable String namespace, String path) {
-        checkFields(spec, ORIGIN_POOL_FIELDS, path + ".spec.");
+    private static OriginPool originPool(String name, @Nullable String namespace, JsonNode spec, String path) {
+        checkFields(spec, ORIGIN_POOL_FIELDS, path + ".spec");
         OriginPool.Builder b = OriginPool.builder(name);
         if (namespace != null) {
             b.namespace(namespace);
         }
-        String site = string(spec, "site", path + ".site", false);
+        String site = string(spec, "site", path + ".site");
         if (site != null) {
             b.site(site);
         }
-        b.endpoints(endpoints(spec, "endpoints", path + ".endpoints"));
-        return b.build();
+        return b.endpoints(endpoints(spec, "endpoints", path)).build();
     }
 
-    private static Site site(JsonNode spec, String name, String path) {
-        checkFields(spec, SITE_FIELDS, path + ".spec.");
-        Site.Builder b = Site.builder(name).tunnelEndpoints(endpoints(spec, "tunnelEndpoints", path + ".tunnelEndpoints"));
+    private static Site site(String name, JsonNode spec, String path) {
+        checkFields(spec, SITE_FIELDS, path + ".spec");
+        Site.Builder b = Site.builder(name).tunnelEndpoints(endpoints(spec, "tunnelEndpoints", path));
         JsonNode labels = spec.get("labels");
         if (labels != null && !labels.isNull()) {
             if (!labels.isObject()) {
-                throw new ConfigValidationException(path + ".labels", describe(labels) + " (expected: a map of strings)");
+                throw new ConfigValidationException(path + ".labels", describe(labels)
+                        + " (expected: a map of strings to strings)");
             }
             for (Map.Entry<String, JsonNode> label : labels.properties()) {
-                if (!label.getValue().isString()) {
-                    throw new ConfigValidationException(path + ".labels." + label.getKey(),
-                            describe(label.getValue()) + " (expected: a string)");
+                JsonNode value = label.getValue();
+                if (!value.isString()) {
+                    throw new ConfigValidationException(path + ".labels[" + label.getKey() + ']',
+                            describe(value) + " (expected: a string)");
                 }
-                b.label(label.getKey(), label.getValue().stringValue());
+                b.label(label.getKey(), value.stringValue());
             }
         }
         return b.build();
     }
 
-    private static void checkFields(JsonNode node, java.util.Collection<String> allowed, String prefix) {
-        for (String field : node.propertyNames()) {
-            if (!allowed.contains(field)) {
-                throw new ConfigValidationException(prefix + field,
-                        "(unknown field; expected one of: " + String.join(", ", allowed) + ")");
+    private static void checkFields(JsonNode object, List<String> known, String path) {
+        for (String field : object.propertyNames()) {
+            if (!known.contains(field)) {
+                throw new ConfigValidationException(path + '.' + field,
+                        "(unknown field; expected one of: " + String.join(", ", known) + ')');
             }
         }
     }
 
-    private static @Nullable String string(JsonNode node, String field, String path, boolean required) {
-        JsonNode value = node.get(field);
+    private static @Nullable String string(JsonNode object, String field, String path) {
+        JsonNode value = object.get(field);
         if (value == null || value.isNull()) {
-            if (required) {
-                throw new ConfigValidationException(path, "is required");
-            }
             return null;
         }
         if (!value.isString()) {
@@ -392,8 +579,9 @@ public final class MeshObjectCodec {
         return value.stringValue();
     }
 
-    private static List<String> strings(JsonNode node, String field, String path) {
-        JsonNode value = node.get(field);
+    private static List<String> strings(JsonNode object, String field, String objectPath) {
+        String path = objectPath + '.' + field;
+        JsonNode value = object.get(field);
         List<String> result = new ArrayList<>();
         if (value == null || value.isNull()) {
             return result;
@@ -411,22 +599,22 @@ public final class MeshObjectCodec {
         return result;
     }
 
-    private static List<Endpoint> endpoints(JsonNode node, String field, String path) {
-        List<String> texts = strings(node, field, path);
-        List<Endpoint> endpoints = new ArrayList<>();
+    private static List<Endpoint> endpoints(JsonNode object, String field, String objectPath) {
+        List<String> texts = strings(object, field, objectPath);
+        List<Endpoint> endpoints = new ArrayList<>(texts.size());
         for (int i = 0; i < texts.size(); i++) {
             try {
                 endpoints.add(Endpoint.parse(texts.get(i)));
             } catch (ConfigValidationException e) {
-                throw new ConfigValidationException(path + '[' + i + ']',
-                        Validation.quote(texts.get(i)) + " (expected: host:port or [ipv6]:port)");
+                // Endpoint names the part that is wrong ("port") or nothing; put it under the list item.
+                throw withPrefix(objectPath + '.' + field + '[' + i + ']', e);
             }
         }
         return endpoints;
     }
 
-    private static String describe(JsonNode node) {
-        String text = node.toString();
+    private static String describe(JsonNode value) {
+        String text = value.toString();
         return text.length() > 60 ? text.substring(0, 57) + "..." : text;
     }
 }

@@ -1,7 +1,6 @@
 package io.isthmus.mesh.netty.internal;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -30,6 +29,8 @@ final class Exchange {
     private final boolean clientKeepAlive;
     private final long responseTimeoutMillis;
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(4);
+    /** Request parts queued while the upstream connects before reading pauses. */
+    private static final int PENDING_LIMIT = 16;
 
     private @Nullable Channel channel;
     private @Nullable UpstreamHandler upstreamHandler;
@@ -55,8 +56,6 @@ final class Exchange {
 
     /** Starts acquiring the upstream; request parts received meanwhile wait in a short queue. */
     void start() {
-        // Stop reading until the upstream is ready, so the queue stays small.
-        downstream.config().setAutoRead(false);
         Future<Channel> acquired = upstream.acquire(downstream.eventLoop());
         if (acquired.isDone()) {
             onAcquired(acquired);
@@ -84,12 +83,11 @@ final class Exchange {
         handler.attach(this);
         HttpObject part;
         while ((part = pending.poll()) != null) {
-            ch.write(part).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+            ch.write(part, ch.voidPromise());
         }
         ch.flush();
-        if (!requestComplete) {
-            downstream.config().setAutoRead(ch.isWritable());
-        }
+        // Resume reading if the queue had filled up, unless the upstream pushes back.
+        downstream.config().setAutoRead(requestComplete || ch.isWritable());
         if (requestComplete) {
             startResponseTimer();
         }
@@ -102,8 +100,6 @@ final class Exchange {
     void onRequestPart(HttpObject part) {
         if (part instanceof LastHttpContent) {
             requestComplete = true;
-            // Read nothing more from downstream until this response is done (no pipelining overlap).
-            downstream.config().setAutoRead(false);
         }
         if (done) {
             ReferenceCountUtil.release(part);
@@ -112,9 +108,14 @@ final class Exchange {
         Channel ch = channel;
         if (ch == null) {
             pending.add(part);
+            if (pending.size() >= PENDING_LIMIT) {
+                // The upstream is still being connected: stop reading the body until it is.
+                downstream.config().setAutoRead(false);
+            }
             return;
         }
-        ch.write(part).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+        // Write failures reach the upstream pipeline's exceptionCaught, which ends the exchange.
+        ch.write(part, ch.voidPromise());
         if (requestComplete) {
             ch.flush();
             startResponseTimer();
@@ -172,7 +173,7 @@ final class Exchange {
             responseComplete = true;
         }
         if (!last) {
-            downstream.write(part).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+            downstream.write(part, downstream.voidPromise());
             if (!downstream.isWritable() && channel != null) {
                 channel.config().setAutoRead(false);
             }

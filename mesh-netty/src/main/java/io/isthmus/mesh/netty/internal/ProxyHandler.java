@@ -26,6 +26,9 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger logger = LoggerFactory.getLogger(ProxyHandler.class);
 
+    /** Pipelined messages held before reading pauses. */
+    private static final int BACKLOG_LIMIT = 32;
+
     private final long responseTimeoutMillis;
     private final ArrayDeque<Object> backlog = new ArrayDeque<>(2);
     private @Nullable Exchange current;
@@ -66,6 +69,9 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (exchange != null && exchange.requestComplete() || !backlog.isEmpty()) {
             // A pipelined request: it waits until the current response is done.
             backlog.add(msg);
+            if (backlog.size() >= BACKLOG_LIMIT) {
+                ctx.channel().config().setAutoRead(false);
+            }
             return;
         }
         handle(ctx, (HttpObject) msg);
@@ -229,9 +235,7 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
         while (current == null && (msg = backlog.poll()) != null) {
             handle(c, (HttpObject) msg);
         }
-        if (current == null || !current.requestComplete()) {
-            c.channel().config().setAutoRead(true);
-            c.read();
-        }
+        // A no-op unless reading paused because the backlog was full.
+        c.channel().config().setAutoRead(true);
     }
 }

@@ -22,8 +22,6 @@ import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -147,10 +145,9 @@ final class TunnelClient {
                     .autoAckPingFrame(true)
                     .build();
             ctx.pipeline().addLast(
-                    new IdleStateHandler(PING_INTERVAL_SECONDS * 3, PING_INTERVAL_SECONDS, 0, TimeUnit.SECONDS),
+                    new Keepalive(),
                     codec,
-                    new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
-                    new Keepalive());
+                    new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
             try {
                 codec.connection().local().flowController().incrementWindowSize(
                         codec.connection().connectionStream(), CONNECTION_WINDOW - 65_535);
@@ -189,22 +186,49 @@ final class TunnelClient {
         }
     }
 
-    /** Sends a PING when the tunnel is quiet; closes it when nothing at all arrives for long. */
+    /**
+     * Sends a PING when nothing arrived on the tunnel for a while and closes it when nothing at all
+     * arrives for three intervals. Sits right after the TLS handler, so every read counts; it adds
+     * nothing to the write path.
+     */
     private static final class Keepalive extends ChannelInboundHandlerAdapter {
+
+        private long lastRead = System.nanoTime();
+        private io.netty.util.concurrent.@org.jspecify.annotations.Nullable ScheduledFuture<?> task;
+
         @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent) {
-                IdleStateEvent idle = (IdleStateEvent) evt;
-                if (idle.state() == io.netty.handler.timeout.IdleState.READER_IDLE) {
-                    logger.warn("tunnel {} silent for {} s; closing it", ctx.channel().remoteAddress(),
-                            PING_INTERVAL_SECONDS * 3);
-                    ctx.close();
-                } else {
-                    ctx.writeAndFlush(new DefaultHttp2PingFrame(System.nanoTime()));
-                }
-                return;
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            task = ctx.executor().scheduleAtFixedRate(() -> check(ctx), PING_INTERVAL_SECONDS,
+                    PING_INTERVAL_SECONDS, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            if (task != null) {
+                task.cancel(false);
             }
-            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            lastRead = System.nanoTime();
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            handlerRemoved(ctx);
+            ctx.fireChannelInactive();
+        }
+
+        private void check(ChannelHandlerContext ctx) {
+            long silentSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - lastRead);
+            if (silentSeconds >= PING_INTERVAL_SECONDS * 3) {
+                logger.warn("tunnel {} silent for {} s; closing it", ctx.channel().remoteAddress(), silentSeconds);
+                ctx.close();
+            } else if (silentSeconds >= PING_INTERVAL_SECONDS) {
+                ctx.pipeline().writeAndFlush(new DefaultHttp2PingFrame(System.nanoTime()));
+            }
         }
     }
 

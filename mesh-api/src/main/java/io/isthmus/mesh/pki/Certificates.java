@@ -124,7 +124,8 @@ final class Certificates {
             Collection<List<?>> names = certificate.getSubjectAlternativeNames();
             if (names != null) {
                 for (List<?> name : names) {
-                    if (name.size() >= 2 && Integer.valueOf(URI_NAME).equals(name.get(0)) && name.get(1) instanceof String) {
+                    if (name.size() >= 2 && Integer.valueOf(URI_NAME).equals(name.get(0))
+                            && name.get(1) instanceof String) {
                         uris.add((String) name.get(1));
                     }
                 }

@@ -44,9 +44,17 @@ import org.jspecify.annotations.Nullable;
  * Files.writeString(Path.of("ca.crt"), ca.certificatePem());
  * Files.writeString(Path.of("ca.key"), ca.privateKeyPem());  // keep it off the routers
  *
- * MeshCertificateAuthority again = MeshCertificateAuthority.fromPem("mesh.example",
- *         Files.readString(Path.of("ca.crt")), Files.readString(Path.of("ca.key")));
+ * MeshCertificateAuthority again = MeshCertificateAuthority.fromFiles("mesh.example",
+ *         Path.of("ca.crt"), Path.of("ca.key"));              // refuses expired, foreign or non-CA roots
+ * Files.writeString(Path.of("trust-bundle.pem"), again.trustBundlePem());
+ *
+ * X509Certificate nara = ca.issueCertificate(CertificateSigningRequest.fromPem(csrPem)); // key stays at the site
  * }</pre>
+ *
+ * <p>Site certificates are short-lived (24 hours by default): sites renew them with a
+ * {@link SiteCertificateRenewer}, new sites obtain theirs with a {@link JoinToken} through
+ * {@link JoinTokenIssuer}, and the CA itself is replaced through trust bundles holding both roots (see the
+ * {@linkplain io.isthmus.mesh.pki package documentation}).
  *
  * <p>Thread-safe: an instance is immutable, and sites may be issued concurrently. It holds the CA's
  * private key; routers need only their own {@link SiteCredentials}, never the CA.

@@ -73,6 +73,8 @@ public final class SiteCertificateRenewer implements AutoCloseable {
     private long version;
     private State state = State.NEW;
     private @Nullable ScheduledFuture<?> scheduled;
+    /** Tells the latest scheduled attempt from superseded ones whose cancellation came too late. */
+    private long generation;
     private @Nullable Instant nextAttempt;
     private boolean running;
     private boolean rerun;
@@ -260,7 +262,8 @@ public final class SiteCertificateRenewer implements AutoCloseable {
         long delayMillis = Math.max(0, Duration.between(now, at).toMillis());
         nextAttempt = at.isBefore(now) ? now : at;
         try {
-            scheduled = executor.schedule(this::attempt, delayMillis, TimeUnit.MILLISECONDS);
+            long attemptGeneration = ++generation;
+            scheduled = executor.schedule(() -> attempt(attemptGeneration), delayMillis, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             nextAttempt = null;
             lastFailure = e;
@@ -272,11 +275,11 @@ public final class SiteCertificateRenewer implements AutoCloseable {
         }
     }
 
-    private void attempt() {
+    private void attempt(long attemptGeneration) {
         SiteCredentials base;
         List<CompletableFuture<SiteCredentials>> promises;
         synchronized (lock) {
-            if (state != State.STARTED || running) {
+            if (state != State.STARTED || running || attemptGeneration != generation) {
                 return;
             }
             running = true;
@@ -403,6 +406,7 @@ public final class SiteCertificateRenewer implements AutoCloseable {
                 return;
             }
             state = State.CLOSED;
+            generation++;
             if (scheduled != null) {
                 scheduled.cancel(false);
                 scheduled = null;

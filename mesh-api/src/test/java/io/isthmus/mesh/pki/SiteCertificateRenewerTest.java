@@ -187,6 +187,31 @@ class SiteCertificateRenewerTest {
     }
 
     @Test
+    void renewNowDuringARenewalRunsAnotherOneAfterIt() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        List<CompletableFuture<SiteCredentials>> requested = new CopyOnWriteArrayList<>();
+        SiteCertificateRenewer[] self = new SiteCertificateRenewer[1];
+        SiteCertificateRenewer renewer = renewer(current -> {
+            if (calls.incrementAndGet() == 1) {
+                // E.g. a trust bundle change asks for a renewal while one is in flight.
+                requested.add(self[0].renewNow());
+            }
+            return ca.issueSite(current.site());
+        }).build();
+        self[0] = renewer;
+        renewer.addListener(published::add);
+        renewer.start();
+
+        scheduler.advanceTo(fractionOfLifetime(initial, 2.0 / 3));
+
+        assertThat(calls).hasValue(2);
+        assertThat(published).hasSize(2);
+        assertThat(requested).singleElement().satisfies(f -> assertThat(f.get(0, TimeUnit.SECONDS))
+                .isEqualTo(published.get(1)));
+        assertThat(scheduler.pendingDueTimes()).containsExactly(fractionOfLifetime(published.get(1), 2.0 / 3));
+    }
+
+    @Test
     void renewNowReportsTheFailureOfItsAttempt() {
         SiteCertificateRenewer renewer = renewer(current -> {
             throw new IOException("CA unreachable");

@@ -363,6 +363,34 @@ public final class MeshCertificateAuthority {
         return sign(id, request.publicKey(), now.minus(BACKDATE), now.plus(validity));
     }
 
+    /**
+     * Renews the certificate of a site that has authenticated itself, e.g. with its current certificate
+     * on a mutual TLS connection to the admin API: the request must ask for that same identity. This is
+     * the CA side of {@link SiteCredentialIssuer#enrolling(SiteCredentialIssuer.CsrSigner)}.
+     *
+     * <pre>{@code
+     * SpiffeId peer = trustBundle.verify(peerChainOfTheConnection);
+     * EnrollmentResponse response = ca.renewForPeer(peer, csrPem);
+     * reply(response.certificateChainPem(), response.trustBundlePem());
+     * }</pre>
+     *
+     * @param authenticatedPeer the identity the requester proved
+     * @param csrPem the request, a PEM {@code CERTIFICATE REQUEST} block
+     * @return the new certificate, valid for the CA's site certificate validity, and this CA's trust bundle
+     * @throws MeshIdentityException when the request is malformed or forged, or asks for another identity
+     *     than {@code authenticatedPeer}
+     */
+    public EnrollmentResponse renewForPeer(SpiffeId authenticatedPeer, String csrPem) {
+        requireNonNull(authenticatedPeer, "authenticatedPeer");
+        requireNonNull(csrPem, "csrPem");
+        CertificateSigningRequest request = CertificateSigningRequest.fromPem(csrPem);
+        if (!request.spiffeId().equals(authenticatedPeer)) {
+            throw new MeshIdentityException("peer " + authenticatedPeer + " may renew only its own certificate, "
+                    + "CSR for " + request.spiffeId());
+        }
+        return EnrollmentResponse.of(List.of(issueCertificate(request)), trustBundle);
+    }
+
     private X509Certificate sign(SpiffeId id, PublicKey subjectKey, Instant notBefore, Instant notAfter) {
         String site = id.site();
         try {

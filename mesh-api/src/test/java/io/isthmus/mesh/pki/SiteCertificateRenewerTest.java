@@ -287,10 +287,9 @@ class SiteCertificateRenewerTest {
         List<String> requests = new CopyOnWriteArrayList<>();
         SiteCredentialIssuer.CsrSigner signer = (csrPem, current) -> {
             requests.add(csrPem);
-            // The CA side: the peer authenticated as `current`, and may renew only its own identity.
-            CertificateSigningRequest csr = CertificateSigningRequest.fromPem(csrPem);
-            assertThat(csr.spiffeId()).isEqualTo(current.spiffeId());
-            return EnrollmentResponse.of(List.of(ca.issueCertificate(csr)), ca.trustBundle());
+            // The CA side: the peer authenticated as `current` (its chain verified), and renews its own identity.
+            SpiffeId peer = ca.trustBundle().verify(current.certificateChain(), scheduler.now());
+            return ca.renewForPeer(peer, csrPem);
         };
         SiteCertificateRenewer renewer = renewer(SiteCredentialIssuer.enrolling(signer, scheduler.clock())).build();
         renewer.addListener(published::add);
@@ -307,7 +306,20 @@ class SiteCertificateRenewerTest {
     }
 
     @Test
+    void theCaRenewsOnlyThePeersOwnIdentity() {
+        SpiffeId osaka = initial.spiffeId();
+        String kyotoCsr = SiteEnrollment.create("mesh.test", "kyoto").csrPem();
+
+        assertThatThrownBy(() -> ca.renewForPeer(osaka, kyotoCsr))
+                .isInstanceOf(MeshIdentityException.class)
+                .hasMessage("peer spiffe://mesh.test/site/osaka may renew only its own certificate, CSR for "
+                        + "spiffe://mesh.test/site/kyoto");
+    }
+
+    @Test
     void validatesItsSettings() {
+        assertThatThrownBy(() -> SiteCredentialIssuer.fromCa(ca, Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("validity: PT0S (expected: > 0)");
         SiteCertificateRenewer.Builder builder = renewer(SiteCredentialIssuer.fromCa(ca));
         assertThatThrownBy(() -> builder.renewAtFraction(1.0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("renewAtFraction: 1.0 (expected: > 0 and < 1)");

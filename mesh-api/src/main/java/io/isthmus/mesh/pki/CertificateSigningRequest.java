@@ -158,8 +158,15 @@ public final class CertificateSigningRequest {
         Extensions extensions = requestedExtensions(request);
         List<SpiffeId> spiffeIds = new ArrayList<>();
         List<String> dnsNames = new ArrayList<>();
-        GeneralNames names = extensions == null ? null
-                : GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName);
+        @Nullable GeneralNames names;
+        @Nullable BasicConstraints constraints;
+        try {
+            names = extensions == null ? null : GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName);
+            constraints = extensions == null ? null : BasicConstraints.fromExtensions(extensions);
+        } catch (IllegalArgumentException e) {
+            throw new MeshIdentityException("certificate signing request " + describe(request)
+                    + ": malformed requested extensions (" + e.getMessage() + ")", e);
+        }
         if (names != null) {
             for (GeneralName name : names.getNames()) {
                 String value = name.getName().toString();
@@ -198,12 +205,9 @@ public final class CertificateSigningRequest {
             throw new MeshIdentityException("certificate signing request for " + id + " has the subject CN="
                     + commonName + " (expected: CN=" + id.site() + " or no CN)");
         }
-        if (extensions != null) {
-            BasicConstraints constraints = BasicConstraints.fromExtensions(extensions);
-            if (constraints != null && constraints.isCA()) {
-                throw new MeshIdentityException("certificate signing request for " + id + " asks for a CA "
-                        + "certificate (expected: a site certificate, basicConstraints CA=false)");
-            }
+        if (constraints != null && constraints.isCA()) {
+            throw new MeshIdentityException("certificate signing request for " + id + " asks for a CA "
+                    + "certificate (expected: a site certificate, basicConstraints CA=false)");
         }
         try {
             return new CertificateSigningRequest(id, publicKey, request.getEncoded());

@@ -94,6 +94,16 @@ class CertificateSigningRequestTest {
     }
 
     @Test
+    void refusesAMalformedSpiffeId() throws Exception {
+        String pem = request("CN=nara", uri("spiffe://mesh.test/workload/nara"));
+
+        assertThatThrownBy(() -> CertificateSigningRequest.fromPem(pem))
+                .isInstanceOf(MeshIdentityException.class)
+                .hasMessage("certificate signing request with subject CN=nara asks for a malformed SPIFFE id "
+                        + "spiffe://mesh.test/workload/nara (expected: spiffe://<trust-domain>/site/<site>)");
+    }
+
+    @Test
     void refusesARequestWithoutAnIdentity() throws Exception {
         String pem = request("CN=nara");
 

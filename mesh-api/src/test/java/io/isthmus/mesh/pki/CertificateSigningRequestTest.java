@@ -49,6 +49,29 @@ class CertificateSigningRequestTest {
     }
 
     @Test
+    void acceptsARequestMadeByOpenSsl() throws Exception {
+        // openssl req -new -key nara.key -subj /CN=nara -addext "subjectAltName=URI:spiffe://mesh.test/site/nara,
+        //     DNS:nara.mesh.test" -addext "basicConstraints=critical,CA:FALSE" -addext "keyUsage=critical,..."
+        String csrPem = resource("openssl-nara.csr");
+        String keyPem = resource("openssl-nara.key");
+
+        CertificateSigningRequest csr = CertificateSigningRequest.fromPem(csrPem);
+        X509Certificate certificate = CA.issueCertificate(csr);
+
+        assertThat(csr.spiffeId()).isEqualTo(NARA);
+        SiteCredentials credentials = SiteCredentials.fromPem("mesh.test", Pem.writeCertificates(List.of(certificate)),
+                keyPem, CA.trustBundlePem());
+        assertThat(credentials.site()).isEqualTo("nara");
+    }
+
+    private static String resource(String name) throws Exception {
+        try (java.io.InputStream in = CertificateSigningRequestTest.class.getResourceAsStream(name)) {
+            assertThat(in).as(name).isNotNull();
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+    }
+
+    @Test
     void acceptsAnRsaRequest() throws Exception {
         KeyPair keys = TestCertificates.rsaKeyPair();
         CertificateSigningRequest csr = CertificateSigningRequest.fromPem(

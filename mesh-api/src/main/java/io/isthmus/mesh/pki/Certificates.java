@@ -1,8 +1,11 @@
 package io.isthmus.mesh.pki;
 
 import io.isthmus.mesh.MeshException;
+import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -10,14 +13,23 @@ import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x500.style.IETFUtils;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.jspecify.annotations.Nullable;
 
 /** Key generation, certificate signing and the checks shared by the PKI types. */
 final class Certificates {
@@ -31,6 +43,9 @@ final class Certificates {
     static final String SIGNATURE_ALGORITHM = "SHA256withECDSA";
 
     private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** The {@code GeneralName} tag of a URI in {@link X509Certificate#getSubjectAlternativeNames()}. */
+    private static final int URI_NAME = 6;
 
     private Certificates() {}
 
@@ -100,6 +115,50 @@ final class Certificates {
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new MeshIdentityException(mismatch + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Returns the URI subject alternative names of a certificate, in order; none when it has none. */
+    static List<String> uriNames(X509Certificate certificate) {
+        List<String> uris = new ArrayList<>();
+        try {
+            Collection<List<?>> names = certificate.getSubjectAlternativeNames();
+            if (names != null) {
+                for (List<?> name : names) {
+                    if (name.size() >= 2 && Integer.valueOf(URI_NAME).equals(name.get(0))
+                            && name.get(1) instanceof String) {
+                        uris.add((String) name.get(1));
+                    }
+                }
+            }
+        } catch (CertificateParsingException e) {
+            throw new MeshIdentityException("certificate " + describe(certificate)
+                    + ": malformed subjectAlternativeName extension (" + e.getMessage() + ")", e);
+        }
+        return uris;
+    }
+
+    /** Returns the first CN of the certificate's subject, or {@code null} when it has none. */
+    static @Nullable String commonName(X509Certificate certificate) {
+        X500Name subject = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
+        RDN[] rdns = subject.getRDNs(BCStyle.CN);
+        if (rdns.length == 0 || rdns[0].getFirst() == null) {
+            return null;
+        }
+        return IETFUtils.valueToString(rdns[0].getFirst().getValue());
+    }
+
+    /** Reads a PEM file as text; the message of a failure names the file and what it should hold. */
+    static String readFile(Path path, String what) {
+        try {
+            return Files.readString(path, StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new MeshException("cannot read the " + what + " file " + path.toAbsolutePath() + ": " + e, e);
+        }
+    }
+
+    /** Returns the signature algorithm for signing with a key of the given algorithm. */
+    static String signatureAlgorithmFor(String keyAlgorithm) {
+        return signatureAlgorithm(keyAlgorithm);
     }
 
     private static String signatureAlgorithm(String keyAlgorithm) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.isthmus.mesh.MeshException;
 import io.isthmus.mesh.internal.Preconditions;
+import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
@@ -43,9 +44,17 @@ import org.jspecify.annotations.Nullable;
  * Files.writeString(Path.of("ca.crt"), ca.certificatePem());
  * Files.writeString(Path.of("ca.key"), ca.privateKeyPem());  // keep it off the routers
  *
- * MeshCertificateAuthority again = MeshCertificateAuthority.fromPem("mesh.example",
- *         Files.readString(Path.of("ca.crt")), Files.readString(Path.of("ca.key")));
+ * MeshCertificateAuthority again = MeshCertificateAuthority.fromFiles("mesh.example",
+ *         Path.of("ca.crt"), Path.of("ca.key"));              // refuses expired, foreign or non-CA roots
+ * Files.writeString(Path.of("trust-bundle.pem"), again.trustBundlePem());
+ *
+ * X509Certificate nara = ca.issueCertificate(CertificateSigningRequest.fromPem(csrPem)); // key stays at the site
  * }</pre>
+ *
+ * <p>Site certificates are short-lived (24 hours by default): sites renew them with a
+ * {@link SiteCertificateRenewer}, new sites obtain theirs with a {@link JoinToken} through
+ * {@link JoinTokenIssuer}, and the CA itself is replaced through trust bundles holding both roots (see the
+ * {@linkplain io.isthmus.mesh.pki package documentation}).
  *
  * <p>Thread-safe: an instance is immutable, and sites may be issued concurrently. It holds the CA's
  * private key; routers need only their own {@link SiteCredentials}, never the CA.
@@ -55,7 +64,8 @@ public final class MeshCertificateAuthority {
     /** Tolerance for clocks that run slightly behind the issuer's. */
     private static final Duration BACKDATE = Duration.ofMinutes(1);
     private static final int DEFAULT_VALIDITY_YEARS = 10;
-    private static final Duration DEFAULT_SITE_VALIDITY = Duration.ofDays(90);
+    private static final Duration DEFAULT_SITE_VALIDITY = Duration.ofHours(24);
+    private static final String ROOT_NAME_PREFIX = "Isthmus mesh CA ";
 
     private final String trustDomain;
     private final PrivateKey privateKey;
@@ -76,7 +86,7 @@ public final class MeshCertificateAuthority {
 
     /**
      * Creates a new CA with a fresh key and a self-signed root valid for 10 years (from one minute ago);
-     * site certificates are valid for 90 days.
+     * site certificates are valid for 24 hours.
      *
      * @param trustDomain the mesh's trust domain, a lowercase DNS name such as {@code mesh.example}
      * @return the CA
@@ -100,7 +110,8 @@ public final class MeshCertificateAuthority {
     /**
      * Loads an existing CA from its root certificate and private key, as written by
      * {@link #certificatePem()} and {@link #privateKeyPem()} (or by OpenSSL). Site certificates it
-     * issues are valid for 90 days, from the system clock.
+     * issues are valid for 24 hours, from the system clock; use
+     * {@link Builder#fromPem(String, String)} for other settings.
      *
      * @param trustDomain the mesh's trust domain, e.g. {@code mesh.example}
      * @param caCertificatePem the CA certificate; when the text holds several, the first is the CA's
@@ -108,12 +119,31 @@ public final class MeshCertificateAuthority {
      *     {@code EC PRIVATE KEY} or PKCS#1 {@code RSA PRIVATE KEY}, unencrypted
      * @return the CA
      * @throws IllegalArgumentException when the trust domain is malformed
-     * @throws MeshIdentityException when a part is malformed, the certificate is not a CA certificate, or
-     *     the key does not match it
+     * @throws MeshIdentityException when a part is malformed, the certificate is not a CA certificate,
+     *     has expired or is not yet valid, names another trust domain, or the key does not match it
      */
     public static MeshCertificateAuthority fromPem(String trustDomain, String caCertificatePem,
             String caPrivateKeyPem) {
-        SpiffeId.checkTrustDomain(trustDomain);
+        return builder(trustDomain).fromPem(caCertificatePem, caPrivateKeyPem);
+    }
+
+    /**
+     * Loads an existing CA from PEM files; see {@link #fromPem(String, String, String)}.
+     *
+     * @param trustDomain the mesh's trust domain, e.g. {@code mesh.example}
+     * @param caCertificate the file with the CA certificate, e.g. {@code ca.crt}
+     * @param caPrivateKey the file with the CA's private key, e.g. {@code ca.key}
+     * @return the CA
+     * @throws IllegalArgumentException when the trust domain is malformed
+     * @throws MeshException when a file cannot be read (the message names it)
+     * @throws MeshIdentityException when a part is malformed or unfit to be the CA (the message names the files)
+     */
+    public static MeshCertificateAuthority fromFiles(String trustDomain, Path caCertificate, Path caPrivateKey) {
+        return builder(trustDomain).fromFiles(caCertificate, caPrivateKey);
+    }
+
+    private static MeshCertificateAuthority load(String trustDomain, String caCertificatePem, String caPrivateKeyPem,
+            Duration siteCertificateValidity, Clock clock) {
         requireNonNull(caCertificatePem, "caCertificatePem");
         requireNonNull(caPrivateKeyPem, "caPrivateKeyPem");
         X509Certificate root = Pem.readCertificates(caCertificatePem, "CA certificate").get(0);
@@ -127,8 +157,47 @@ public final class MeshCertificateAuthority {
             throw new MeshIdentityException("certificate " + Certificates.describe(root)
                     + " may not sign certificates (expected: keyUsage keyCertSign)");
         }
+        Instant now = clock.instant();
+        Instant notBefore = root.getNotBefore().toInstant();
+        Instant notAfter = root.getNotAfter().toInstant();
+        if (!now.isBefore(notAfter)) {
+            throw new MeshIdentityException("CA certificate " + Certificates.describe(root) + " expired at "
+                    + notAfter + " (valid from " + notBefore + " to " + notAfter + ", now " + now + ")");
+        }
+        if (now.isBefore(notBefore)) {
+            throw new MeshIdentityException("CA certificate " + Certificates.describe(root) + " is not yet valid "
+                    + "(valid from " + notBefore + " to " + notAfter + ", now " + now + ")");
+        }
+        checkTrustDomainOfRoot(root, trustDomain);
         Certificates.checkKeyMatches(key, root, "CA private key");
-        return new MeshCertificateAuthority(trustDomain, key, root, DEFAULT_SITE_VALIDITY, Clock.systemUTC());
+        return new MeshCertificateAuthority(trustDomain, key, root, siteCertificateValidity, clock);
+    }
+
+    /**
+     * Refuses a root that says it belongs to another trust domain: through a SPIFFE URI SAN
+     * ({@code spiffe://<trust-domain>}), or through the common name this class gives its roots. Roots
+     * made elsewhere that say neither are accepted.
+     */
+    private static void checkTrustDomainOfRoot(X509Certificate root, String trustDomain) {
+        for (String uri : Certificates.uriNames(root)) {
+            if (uri.regionMatches(true, 0, "spiffe://", 0, 9)) {
+                String rest = uri.substring(9);
+                int slash = rest.indexOf('/');
+                String named = slash < 0 ? rest : rest.substring(0, slash);
+                if (!named.equals(trustDomain)) {
+                    throw new MeshIdentityException("CA certificate " + Certificates.describe(root) + " names "
+                            + uri + " of trust domain " + named + " (expected: trust domain " + trustDomain + ")");
+                }
+            }
+        }
+        String commonName = Certificates.commonName(root);
+        if (commonName != null && commonName.startsWith(ROOT_NAME_PREFIX)) {
+            String named = commonName.substring(ROOT_NAME_PREFIX.length());
+            if (!named.equals(trustDomain)) {
+                throw new MeshIdentityException("CA certificate " + Certificates.describe(root)
+                        + " is the root of trust domain " + named + " (expected: trust domain " + trustDomain + ")");
+            }
+        }
     }
 
     /**
@@ -178,8 +247,35 @@ public final class MeshCertificateAuthority {
     }
 
     /**
+     * Returns the trust bundle as PEM {@code CERTIFICATE} blocks, for the sites' {@code trust-bundle.pem}.
+     *
+     * @return the PEM text of {@link #trustBundle()}
+     */
+    public String trustBundlePem() {
+        return trustBundle.toPem();
+    }
+
+    /**
+     * Returns how long site certificates issued without an explicit validity are valid.
+     *
+     * @return the default site certificate validity (24 hours unless configured otherwise)
+     */
+    public Duration siteCertificateValidity() {
+        return siteCertificateValidity;
+    }
+
+    /**
+     * Returns the clock that validity periods start from.
+     *
+     * @return the clock
+     */
+    public Clock clock() {
+        return clock;
+    }
+
+    /**
      * Issues credentials for a site, valid from one minute ago for the CA's site certificate validity
-     * (90 days unless configured otherwise).
+     * (24 hours unless configured otherwise).
      *
      * @param site the site name, a lowercase DNS label such as {@code osaka}
      * @return the site's new key, certificate and this CA's trust bundle
@@ -222,11 +318,86 @@ public final class MeshCertificateAuthority {
         Preconditions.checkArgument(notAfter.isAfter(notBefore), "notAfter: %s (expected: after notBefore %s)",
                 notAfter, notBefore);
         KeyPair keys = Certificates.newEcKeyPair();
+        X509Certificate leaf = sign(id, keys.getPublic(), notBefore, notAfter);
+        return SiteCredentials.issued(id, keys.getPrivate(), leaf, trustBundle);
+    }
+
+    /**
+     * Issues a site certificate for the public key and identity of a certificate signing request,
+     * valid for the CA's site certificate validity. The site keeps its private key; only the request
+     * travels.
+     *
+     * <p>This checks the request itself (its signature, one SPIFFE id, of this trust domain); whether
+     * the requester may have that identity is the caller's decision, e.g. through a {@link JoinToken}
+     * ({@link JoinTokenIssuer}) or the peer identity of an authenticated connection.
+     *
+     * @param request the site's request
+     * @return the site certificate, signed by this CA
+     * @throws MeshIdentityException when the request names another trust domain
+     */
+    public X509Certificate issueCertificate(CertificateSigningRequest request) {
+        return issueCertificate(request, siteCertificateValidity);
+    }
+
+    /**
+     * Issues a site certificate for a certificate signing request, valid from one minute ago until
+     * {@code validity} from now; see {@link #issueCertificate(CertificateSigningRequest)}.
+     *
+     * @param request the site's request
+     * @param validity how long from now the certificate is valid, positive
+     * @return the site certificate, signed by this CA
+     * @throws IllegalArgumentException when the validity is not positive
+     * @throws MeshIdentityException when the request names another trust domain
+     */
+    public X509Certificate issueCertificate(CertificateSigningRequest request, Duration validity) {
+        requireNonNull(request, "request");
+        requireNonNull(validity, "validity");
+        Preconditions.checkArgument(!validity.isNegative() && !validity.isZero(), "validity: %s (expected: > 0)",
+                validity);
+        SpiffeId id = request.spiffeId();
+        if (!id.trustDomain().equals(trustDomain)) {
+            throw new MeshIdentityException("certificate signing request for " + id + " names trust domain "
+                    + id.trustDomain() + " (expected: trust domain " + trustDomain + ")");
+        }
+        Instant now = clock.instant();
+        return sign(id, request.publicKey(), now.minus(BACKDATE), now.plus(validity));
+    }
+
+    /**
+     * Renews the certificate of a site that has authenticated itself, e.g. with its current certificate
+     * on a mutual TLS connection to the admin API: the request must ask for that same identity. This is
+     * the CA side of {@link SiteCredentialIssuer#enrolling(SiteCredentialIssuer.CsrSigner)}.
+     *
+     * <pre>{@code
+     * SpiffeId peer = trustBundle.verify(peerChainOfTheConnection);
+     * EnrollmentResponse response = ca.renewForPeer(peer, csrPem);
+     * reply(response.certificateChainPem(), response.trustBundlePem());
+     * }</pre>
+     *
+     * @param authenticatedPeer the identity the requester proved
+     * @param csrPem the request, a PEM {@code CERTIFICATE REQUEST} block
+     * @return the new certificate, valid for the CA's site certificate validity, and this CA's trust bundle
+     * @throws MeshIdentityException when the request is malformed or forged, or asks for another identity
+     *     than {@code authenticatedPeer}
+     */
+    public EnrollmentResponse renewForPeer(SpiffeId authenticatedPeer, String csrPem) {
+        requireNonNull(authenticatedPeer, "authenticatedPeer");
+        requireNonNull(csrPem, "csrPem");
+        CertificateSigningRequest request = CertificateSigningRequest.fromPem(csrPem);
+        if (!request.spiffeId().equals(authenticatedPeer)) {
+            throw new MeshIdentityException("peer " + authenticatedPeer + " may renew only its own certificate, "
+                    + "CSR for " + request.spiffeId());
+        }
+        return EnrollmentResponse.of(List.of(issueCertificate(request)), trustBundle);
+    }
+
+    private X509Certificate sign(SpiffeId id, PublicKey subjectKey, Instant notBefore, Instant notAfter) {
+        String site = id.site();
         try {
             JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(certificate,
                     Certificates.randomSerial(), Date.from(notBefore), Date.from(notAfter), commonName(site),
-                    keys.getPublic())
+                    subjectKey)
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
                     .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
@@ -235,11 +406,10 @@ public final class MeshCertificateAuthority {
                         new GeneralName(GeneralName.uniformResourceIdentifier, id.toString()),
                         new GeneralName(GeneralName.dNSName, site + '.' + trustDomain)}))
                     .addExtension(Extension.subjectKeyIdentifier, false,
-                            extensions.createSubjectKeyIdentifier(keys.getPublic()))
+                            extensions.createSubjectKeyIdentifier(subjectKey))
                     .addExtension(Extension.authorityKeyIdentifier, false,
                             extensions.createAuthorityKeyIdentifier(certificate));
-            X509Certificate leaf = Certificates.sign(builder, privateKey);
-            return SiteCredentials.issued(id, keys.getPrivate(), leaf, trustBundle);
+            return Certificates.sign(builder, privateKey);
         } catch (CertIOException | CertificateEncodingException | NoSuchAlgorithmException e) {
             throw new MeshException("cannot issue a certificate for site " + id + ": " + e.getMessage(), e);
         }
@@ -302,7 +472,7 @@ public final class MeshCertificateAuthority {
 
         /**
          * Sets how long site certificates issued by {@link MeshCertificateAuthority#issueSite(String)} are
-         * valid (default: 90 days).
+         * valid (default: 24 hours).
          *
          * @param validity a positive duration
          * @return this builder
@@ -328,6 +498,45 @@ public final class MeshCertificateAuthority {
         }
 
         /**
+         * Loads an existing CA instead of creating one, with this builder's site certificate validity
+         * and clock; the root's own validity is the certificate's ({@link #validity(Duration)} is not
+         * used). The root must be a CA certificate allowed to sign certificates, valid now by the
+         * clock, of this builder's trust domain (when it names one), and the key must be its key.
+         *
+         * @param caCertificatePem the CA certificate; when the text holds several, the first is the CA's
+         * @param caPrivateKeyPem the CA's private key: PKCS#8 {@code PRIVATE KEY}, SEC1
+         *     {@code EC PRIVATE KEY} or PKCS#1 {@code RSA PRIVATE KEY}, unencrypted
+         * @return the CA
+         * @throws MeshIdentityException when a part is malformed or unfit to be the CA; the message says why
+         */
+        public MeshCertificateAuthority fromPem(String caCertificatePem, String caPrivateKeyPem) {
+            return load(trustDomain, caCertificatePem, caPrivateKeyPem, siteCertificateValidity, clock);
+        }
+
+        /**
+         * Loads an existing CA from PEM files; see {@link #fromPem(String, String)}.
+         *
+         * @param caCertificate the file with the CA certificate, e.g. {@code ca.crt}
+         * @param caPrivateKey the file with the CA's private key, e.g. {@code ca.key}
+         * @return the CA
+         * @throws MeshException when a file cannot be read (the message names it)
+         * @throws MeshIdentityException when a part is malformed or unfit to be the CA (the message names
+         *     the files)
+         */
+        public MeshCertificateAuthority fromFiles(Path caCertificate, Path caPrivateKey) {
+            requireNonNull(caCertificate, "caCertificate");
+            requireNonNull(caPrivateKey, "caPrivateKey");
+            String certificatePem = Certificates.readFile(caCertificate, "CA certificate");
+            String keyPem = Certificates.readFile(caPrivateKey, "CA private key");
+            try {
+                return fromPem(certificatePem, keyPem);
+            } catch (MeshIdentityException e) {
+                throw new MeshIdentityException(e.getMessage() + " (files: " + caCertificate + ", " + caPrivateKey
+                        + ")", e);
+            }
+        }
+
+        /**
          * Creates the CA with a new EC P-256 key and a self-signed root certificate (CN
          * {@code Isthmus mesh CA <trust-domain>}, basicConstraints CA=true and keyUsage
          * keyCertSign|cRLSign, both critical), valid from one minute ago.
@@ -341,7 +550,7 @@ public final class MeshCertificateAuthority {
             Instant notAfter = validity != null
                     ? now.plus(validity)
                     : now.atOffset(ZoneOffset.UTC).plusYears(DEFAULT_VALIDITY_YEARS).toInstant();
-            X500Name name = commonName("Isthmus mesh CA " + trustDomain);
+            X500Name name = commonName(ROOT_NAME_PREFIX + trustDomain);
             try {
                 X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, Certificates.randomSerial(),
                         Date.from(now.minus(BACKDATE)), Date.from(notAfter), name, publicKey)

@@ -20,6 +20,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.ResourceLoader;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -78,13 +79,13 @@ public class IsthmusAutoConfiguration {
 
         @Bean(destroyMethod = "close")
         @ConditionalOnMissingBean
-        ConfigStore isthmusConfigStore(IsthmusProperties properties) {
+        ConfigStore isthmusConfigStore(IsthmusProperties properties, ResourceLoader resourceLoader) {
             IsthmusProperties.Store store = properties.getStore();
             return switch (store.getType()) {
                 case IN_MEMORY -> ConfigStore.inMemory();
                 case ETCD -> {
                     if (!ClassUtils.isPresent("io.isthmus.mesh.k8s.etcd.EtcdConfigStore",
-                            IsthmusAutoConfiguration.class.getClassLoader())) {
+                            resourceLoader.getClassLoader())) {
                         throw new IllegalStateException("isthmus.store.type=etcd needs io.isthmus:mesh-k8s on the "
                                 + "class path (expected: add the dependency, or isthmus.store.type=in-memory)");
                     }

@@ -1,13 +1,17 @@
 package io.isthmus.mesh.spring;
 
 import io.isthmus.mesh.client.MeshClient;
+import io.isthmus.mesh.client.MeshConnection;
 import io.isthmus.mesh.config.ConfigStore;
 import io.isthmus.mesh.model.MeshObject;
 import io.isthmus.mesh.netty.MeshRouter;
 import io.isthmus.mesh.pki.SiteCredentials;
 import io.isthmus.mesh.spring.internal.EtcdStores;
 import io.isthmus.mesh.spring.internal.RouterMeshClient;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
@@ -24,7 +28,9 @@ import org.springframework.core.io.ResourceLoader;
 import org.springframework.util.ClassUtils;
 
 /**
- * Auto-configuration of an application in the mesh: binds {@link IsthmusProperties} and, in embedded
+ * Auto-configuration of an application in the mesh: binds {@link IsthmusProperties}; in daemon mode
+ * (the default) provides a {@link MeshConnection} to the node's router daemon (from
+ * {@code isthmus.daemon.*} and {@code isthmus.tls.*}) and the remote {@link MeshClient} over it; in embedded
  * mode ({@code isthmus.mode=embedded}, mesh-netty on the class path), provides the site's
  * {@link SiteCredentials} (from the PEM files of {@code isthmus.tls.*}), the {@link ConfigStore}
  * ({@code isthmus.store.*}), the {@link MeshRouter} with its {@link MeshRouterLifecycle} and
@@ -148,6 +154,61 @@ public class IsthmusAutoConfiguration {
                 throw new IllegalStateException(property + ": " + port + " (expected: 0-65535, 0 for any free port)");
             }
             return port;
+        }
+    }
+
+    /** The node's router daemon, reached through its admin API. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnProperty(name = "isthmus.mode", havingValue = "daemon", matchIfMissing = true)
+    static class DaemonConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        MeshConnection isthmusMeshConnection(IsthmusProperties properties) {
+            IsthmusProperties.Daemon daemon = properties.getDaemon();
+            IsthmusProperties.Tls tls = properties.getTls();
+            MeshConnection.Builder builder = MeshConnection.builder(daemon.getAdminUrl())
+                    .connectTimeout(daemon.getConnectTimeout())
+                    .requestTimeout(daemon.getRequestTimeout());
+            URI ingress = daemon.getIngress();
+            if (ingress != null) {
+                builder.ingress(ingress);
+            }
+            String token = daemon.getBearerToken();
+            if (token != null && !token.isEmpty()) {
+                builder.bearerToken(token);
+            }
+            Path bundle = tls.getTrustBundle();
+            if (bundle != null) {
+                builder.trustedCertificatesPem(read(bundle, "isthmus.tls.trust-bundle"));
+            }
+            Path chain = tls.getCertificateChain();
+            Path key = tls.getPrivateKey();
+            if ((chain == null) != (key == null)) {
+                throw new IllegalStateException((chain == null ? "isthmus.tls.certificate-chain" : "isthmus.tls.private-key")
+                        + ": not set (expected: both isthmus.tls.certificate-chain and isthmus.tls.private-key, "
+                        + "or neither, for the admin API's client certificate)");
+            }
+            if (chain != null && key != null) {
+                builder.clientCredentials(read(chain, "isthmus.tls.certificate-chain"),
+                        read(key, "isthmus.tls.private-key"));
+            }
+            return builder.build();
+        }
+
+        // The client sends no request until it is used: start-up does not wait for the daemon.
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean
+        MeshClient isthmusMeshClient(MeshConnection connection) {
+            return MeshClient.connect(connection);
+        }
+
+        private static String read(Path file, String property) {
+            try {
+                return Files.readString(file);
+            } catch (IOException e) {
+                throw new IllegalStateException(property + ": cannot read " + file + " (" + e + ")", e);
+            }
         }
     }
 

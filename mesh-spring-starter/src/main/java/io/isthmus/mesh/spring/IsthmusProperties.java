@@ -588,19 +588,25 @@ public class IsthmusProperties {
     /** The router daemon of the node, in daemon mode. */
     public static class Daemon {
 
-        /** URL of the daemon's admin API. */
-        private URI adminUrl = URI.create("http://127.0.0.1:9901");
+        /** URL of the daemon's admin API; its certificate is checked against isthmus.tls.trust-bundle when set, the JDK's trust store otherwise. */
+        private URI adminUrl = URI.create("https://127.0.0.1:9443");
 
-        /** URL of the daemon's ingress listener, where the application's calls to mesh domains go. */
-        private URI ingress = URI.create("http://127.0.0.1:8080");
+        /** URL of the daemon's ingress listener, where the application's calls to mesh domains go; by default port 8080 on the admin API's host. */
+        private @Nullable URI ingress;
 
         /** Bearer token presented to the admin API. */
         private @Nullable String bearerToken;
 
+        /** How long opening a connection to the admin API may take. */
+        private Duration connectTimeout = Duration.ofSeconds(10);
+
+        /** How long one admin API request may take (watches are not limited). */
+        private Duration requestTimeout = Duration.ofSeconds(30);
+
         /**
          * Returns the admin API URL.
          *
-         * @return {@code http://127.0.0.1:9901} by default
+         * @return {@code https://127.0.0.1:9443} by default
          */
         public URI getAdminUrl() {
             return adminUrl;
@@ -618,9 +624,9 @@ public class IsthmusProperties {
         /**
          * Returns the ingress URL.
          *
-         * @return {@code http://127.0.0.1:8080} by default
+         * @return the URL, or {@code null} for port 8080 on the admin API's host
          */
-        public URI getIngress() {
+        public @Nullable URI getIngress() {
             return ingress;
         }
 
@@ -629,7 +635,7 @@ public class IsthmusProperties {
          *
          * @param ingress the URL
          */
-        public void setIngress(URI ingress) {
+        public void setIngress(@Nullable URI ingress) {
             this.ingress = ingress;
         }
 
@@ -649,6 +655,42 @@ public class IsthmusProperties {
          */
         public void setBearerToken(@Nullable String bearerToken) {
             this.bearerToken = bearerToken;
+        }
+
+        /**
+         * Returns the connect timeout of the admin API.
+         *
+         * @return 10 seconds by default
+         */
+        public Duration getConnectTimeout() {
+            return connectTimeout;
+        }
+
+        /**
+         * Sets the connect timeout of the admin API.
+         *
+         * @param connectTimeout a positive duration
+         */
+        public void setConnectTimeout(Duration connectTimeout) {
+            this.connectTimeout = connectTimeout;
+        }
+
+        /**
+         * Returns the request timeout of the admin API.
+         *
+         * @return 30 seconds by default
+         */
+        public Duration getRequestTimeout() {
+            return requestTimeout;
+        }
+
+        /**
+         * Sets the request timeout of the admin API.
+         *
+         * @param requestTimeout a positive duration
+         */
+        public void setRequestTimeout(Duration requestTimeout) {
+            this.requestTimeout = requestTimeout;
         }
     }
 

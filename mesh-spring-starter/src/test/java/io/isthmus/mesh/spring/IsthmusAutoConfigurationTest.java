@@ -3,6 +3,7 @@ package io.isthmus.mesh.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.isthmus.mesh.client.MeshClient;
+import io.isthmus.mesh.client.MeshConnection;
 import io.isthmus.mesh.config.ConfigStore;
 import io.isthmus.mesh.k8s.etcd.EtcdConfigStore;
 import io.isthmus.mesh.model.Endpoint;
@@ -93,12 +94,17 @@ class IsthmusAutoConfigurationTest {
     }
 
     @Test
-    void daemonModeIsTheDefaultAndStartsNoRouter() {
+    void daemonModeIsTheDefaultAndConnectsToTheNodesDaemon() {
         runner.run(context -> {
             assertThat(context).hasNotFailed().hasSingleBean(IsthmusProperties.class)
                     .doesNotHaveBean(MeshRouter.class)
                     .doesNotHaveBean(ConfigStore.class);
             assertThat(context.getBean(IsthmusProperties.class).getMode()).isEqualTo(IsthmusProperties.Mode.DAEMON);
+            // The node's daemon at its default admin address; the ingress on port 8080 of the same host.
+            assertThat(context).hasSingleBean(MeshClient.class);
+            MeshConnection connection = context.getBean(MeshConnection.class);
+            assertThat(connection.adminUrl()).isEqualTo(URI.create("https://127.0.0.1:9443"));
+            assertThat(context.getBean(MeshClient.class).ingress()).isEqualTo(URI.create("http://127.0.0.1:8080"));
         });
     }
 
@@ -109,6 +115,7 @@ class IsthmusAutoConfigurationTest {
                     .doesNotHaveBean(IsthmusProperties.class)
                     .doesNotHaveBean(MeshRouter.class)
                     .doesNotHaveBean(MeshClient.class)
+                    .doesNotHaveBean(MeshConnection.class)
                     .doesNotHaveBean(ConfigStore.class)
                     .doesNotHaveBean(MeshDiscoveryClient.class)
                     .doesNotHaveBean(MeshRestClientCustomizer.class)

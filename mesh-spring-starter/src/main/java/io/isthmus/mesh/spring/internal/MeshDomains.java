@@ -5,20 +5,24 @@ import static java.util.Objects.requireNonNull;
 import io.isthmus.mesh.client.MeshClient;
 import io.isthmus.mesh.client.MeshService;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Answers "is this host a mesh domain?" for HTTP clients without asking the store on every request:
  * the domains are reloaded when a host is not among them and the last reload is older than the
- * refresh interval. Thread-safe.
+ * refresh interval. A host matches as the router matches it: an exact domain, a Kubernetes short
+ * name of a dot-less domain ({@code osaka-app.default}, {@code osaka-app.default.svc.cluster.local})
+ * or a wildcard domain ({@code *.example}). The catch-all domain {@code *} is left out on purpose: it
+ * would send every plain-HTTP request of the application to the router. Thread-safe.
  */
 public final class MeshDomains {
 
     private static final Logger logger = LoggerFactory.getLogger(MeshDomains.class);
+    private static final String CLUSTER_SUFFIX = ".svc.cluster.local";
 
     private final MeshClient client;
     private final long refreshNanos;
@@ -49,22 +53,48 @@ public final class MeshDomains {
      */
     public boolean isMeshDomain(String host) {
         String h = host.toLowerCase(Locale.ROOT);
+        if (h.endsWith(".")) {
+            h = h.substring(0, h.length() - 1);
+        }
+        if (h.endsWith(CLUSTER_SUFFIX)) {
+            h = h.substring(0, h.length() - CLUSTER_SUFFIX.length());
+        }
         Set<String> current = domains;
-        if (loaded && current.contains(h)) {
+        if (loaded && matches(current, h)) {
             return true;
         }
         if (!loaded || System.nanoTime() - loadedAt >= refreshNanos) {
             current = reload();
         }
-        return current.contains(h);
+        return matches(current, h);
+    }
+
+    private static boolean matches(Set<String> domains, String host) {
+        if (domains.contains(host)) {
+            return true;
+        }
+        for (int dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
+            if (domains.contains("*" + host.substring(dot))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private synchronized Set<String> reload() {
         try {
-            Set<String> fresh = client.services().stream()
-                    .map(MeshService::domain)
-                    .map(d -> d.toLowerCase(Locale.ROOT))
-                    .collect(Collectors.toUnmodifiableSet());
+            Set<String> fresh = new HashSet<>();
+            for (MeshService service : client.services()) {
+                String domain = service.domain().toLowerCase(Locale.ROOT);
+                if (domain.equals("*")) {
+                    continue;
+                }
+                fresh.add(domain);
+                if (domain.indexOf('.') < 0) {
+                    fresh.add(domain + '.' + service.loadBalancer().namespace());
+                }
+            }
+            fresh = Set.copyOf(fresh);
             domains = fresh;
             return fresh;
         } catch (RuntimeException e) {

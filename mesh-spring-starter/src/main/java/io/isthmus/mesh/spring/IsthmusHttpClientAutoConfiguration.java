@@ -40,7 +40,9 @@ public class IsthmusHttpClientAutoConfiguration {
         @ConditionalOnMissingBean
         MeshRestClientCustomizer isthmusRestClientCustomizer(MeshClient client, IsthmusProperties properties) {
             MeshDomains domains = new MeshDomains(client, properties.getHttp().getDomainRefresh());
-            Duration connectTimeout = properties.getEmbedded().getConnectTimeout();
+            Duration connectTimeout = properties.getMode() == IsthmusProperties.Mode.EMBEDDED
+                    ? properties.getEmbedded().getConnectTimeout()
+                    : properties.getDaemon().getConnectTimeout();
             return new MeshRestClientCustomizer(
                     new MeshProxySelector(client, domains::isMeshDomain, ProxySelector.getDefault()), connectTimeout);
         }

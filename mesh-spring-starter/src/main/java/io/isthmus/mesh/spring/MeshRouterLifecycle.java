@@ -15,6 +15,8 @@ import org.springframework.context.SmartLifecycle;
  *
  * <p>Runs in an early phase ({@link #PHASE}): the router accepts calls before web servers and
  * message listeners start, and outlives them at shutdown. A router cannot be restarted once stopped.
+ * A {@code MeshRouter} bean the application defines itself must be left unstarted: this lifecycle
+ * starts it.
  */
 public final class MeshRouterLifecycle implements SmartLifecycle {
 

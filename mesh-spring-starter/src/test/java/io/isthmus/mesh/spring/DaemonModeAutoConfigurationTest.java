@@ -1,10 +1,13 @@
 package io.isthmus.mesh.spring;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.put;
+import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -13,6 +16,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import io.isthmus.mesh.client.MeshClient;
 import io.isthmus.mesh.client.MeshConnection;
 import io.isthmus.mesh.config.ConfigStore;
+import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.netty.MeshRouter;
 import java.net.URI;
 import java.nio.file.Path;
@@ -102,6 +106,20 @@ class DaemonModeAutoConfigurationTest {
         runner.withPropertyValues("isthmus.daemon.admin-url=" + admin.baseUrl()).run(context -> assertThat(
                 context.getBean("isthmusHealthIndicator", HealthIndicator.class).health().getStatus())
                 .isEqualTo(Status.DOWN));
+    }
+
+    @Test
+    void registersDeclaredLoadBalancerThroughTheAdminApi() {
+        admin.stubFor(put("/v1/loadbalancers/default/osaka-app").willReturn(aResponse().withStatus(201)
+                .withHeader("Content-Type", "application/json").withBody(LB_DOC)));
+        runner.withPropertyValues("isthmus.daemon.admin-url=" + admin.baseUrl(), "isthmus.register-beans=true")
+                .withBean(LoadBalancer.class, () -> LoadBalancer.builder("osaka-app").domain("osaka-app")
+                        .advertiseAt("tokyo").defaultPool("osaka-pool").build())
+                .run(context -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(MeshObjectRegistrar.class);
+                    admin.verify(putRequestedFor(urlEqualTo("/v1/loadbalancers/default/osaka-app"))
+                            .withRequestBody(containing("\"defaultPool\":\"osaka-pool\"")));
+                });
     }
 
     @Test

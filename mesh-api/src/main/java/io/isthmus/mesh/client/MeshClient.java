@@ -2,6 +2,7 @@ package io.isthmus.mesh.client;
 
 import static java.util.Objects.requireNonNull;
 
+import io.isthmus.mesh.client.internal.RemoteMeshClient;
 import io.isthmus.mesh.config.ConfigStore;
 import io.isthmus.mesh.config.Versioned;
 import io.isthmus.mesh.model.Kind;
@@ -68,6 +69,30 @@ public interface MeshClient extends AutoCloseable {
                 return "MeshClient(ingress=" + ingressUri + ')';
             }
         };
+    }
+
+    /**
+     * Returns a client of a router daemon's admin API: its {@link #store()} reads, writes and watches the
+     * mesh objects over HTTP, and its services are reached through the connection's
+     * {@linkplain MeshConnection#ingress() ingress}. No request is sent until the first call.
+     *
+     * <pre>{@code
+     * try (MeshClient client = MeshClient.connect(MeshConnection.builder(URI.create("https://127.0.0.1:9443"))
+     *         .bearerToken(token).trustedCertificatesPem(caPem).build())) {
+     *     client.service("osaka-app").ifPresent(s -> System.out.println("osaka-app via " + s.ingress()));
+     * }
+     * }</pre>
+     *
+     * <p>Store calls throw {@link MeshAdminException} when the admin API cannot be reached or refuses a
+     * request, {@link io.isthmus.mesh.config.ConfigValidationException} (with the field path) when it
+     * rejects an object, and {@link io.isthmus.mesh.config.ConfigConflictException} when a compare-and-set
+     * fails. Closing the client ends its watches. For apply, status and explain, see {@link MeshAdmin}.
+     *
+     * @param connection the admin API's URL and credentials
+     * @return a new client; the caller closes it
+     */
+    static MeshClient connect(MeshConnection connection) {
+        return RemoteMeshClient.open(connection);
     }
 
     /**

@@ -112,7 +112,7 @@ public final class Validation {
 
     /** Returns a copy of {@code e} whose field path starts with {@code prefix}. */
     public static ConfigValidationException prefixed(String prefix, ConfigValidationException e) {
-        if (prefix.isEmpty()) {
+        if (prefix.isEmpty() || e instanceof DocumentFieldException) {
             return e;
         }
         String path = e.fieldPath().isEmpty() ? prefix : prefix + '.' + e.fieldPath();

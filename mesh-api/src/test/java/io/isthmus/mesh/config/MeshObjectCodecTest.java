@@ -376,7 +376,7 @@ class MeshObjectCodecTest {
             assertRejected(() -> codec.fromYaml("kind: OriginPool\nmetadata: {name: p, namespace: Shop}\n"),
                     "originPools[p].namespace", "originPools[p].namespace: \"Shop\" (expected: a lowercase DNS label)");
             assertRejected(() -> codec.fromYaml("kind: OriginPool\nmetadata: {name: p}\nspec: {site: osaka}\n"),
-                    "originPools[p].endpoints", "originPools[p].endpoints: [] (expected: at least one endpoint)");
+                    "originPools[p].origins", "originPools[p].origins: [] (expected: at least one origin)");
         }
 
         @Test

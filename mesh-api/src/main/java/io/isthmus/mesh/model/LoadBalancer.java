@@ -419,7 +419,7 @@ public final class LoadBalancer implements MeshObject {
         }
 
         /**
-         * Sets the listener port; required for TCP, {@value #DEFAULT_HTTP_PORT} by default for HTTP.
+         * Sets the listener port; required for TCP, {@value LoadBalancer#DEFAULT_HTTP_PORT} by default for HTTP.
          *
          * @param port 1-65535
          * @return this builder

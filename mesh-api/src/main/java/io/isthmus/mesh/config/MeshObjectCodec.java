@@ -61,15 +61,34 @@ import tools.jackson.dataformat.yaml.YAMLWriteFeature;
  *   name: osaka-app
  *   namespace: default        # optional, default "default"; absent for a Site
  * spec:
- *   domains: [osaka-app]
+ *   type: HTTP                # optional: HTTP (default) | TCP
+ *   port: 80                  # optional for HTTP (80), required for TCP
+ *   domains: [osaka-app, "*.shop.example"]
  *   advertiseSites: [tokyo]
+ *   advertiseSelector: {region: kanto}          # optional: sites with these labels
+ *   routes:                   # optional, tried in order
+ *     - name: api
+ *       match: {path: {prefix: /api/}, methods: [GET], headers: {x-canary: {exact: "1"}},
+ *               queryParams: {debug: {present: true}}}      # path: exact | prefix | regex
+ *       pools: [{pool: osaka-pool, weight: 90}, {pool: kyoto-pool, weight: 10}]
+ *       timeout: 5s
+ *       retry: {attempts: 2, retryOn: [connect-failure, gateway-error], perTryTimeout: 2s}
+ *     - redirect: {scheme: https, status: 301}   # or directResponse: {status: 503, body: "..."}
  *   defaultPool: osaka-pool
+ *   servicePolicies: [only-mesh-clients]         # optional
  * ---
  * kind: OriginPool
  * metadata: {name: osaka-pool}
  * spec:
  *   site: osaka
- *   endpoints: ["10.0.0.7:8080", "[::1]:8081"]
+ *   endpoints: ["10.0.0.7:8080", "[::1]:8081"]  # static origins at the pool's site, weight 1, priority 0
+ *   origins:                                     # and/or origins with all their options
+ *     - {service: "orders.shop:8080", site: kyoto, weight: 2, priority: 1}   # or endpoint: "host:port"
+ *   algorithm: ROUND_ROBIN                       # | LEAST_REQUEST | CONSISTENT_HASH (needs hashKey)
+ *   hashKey: {cookie: session}                   # | {header: x-user} | {sourceIp: true}
+ *   healthCheck: {path: /healthz, interval: 5s, timeout: 1s, healthyThreshold: 2, unhealthyThreshold: 3}
+ *   outlierDetection: {consecutive5xx: 5, baseEjectionTime: 30s, maxEjectionPercent: 10}
+ *   tls: {sni: orders.internal, trustPem: "-----BEGIN CERTIFICATE-----..."}   # {} trusts the JVM's roots
  * ---
  * kind: Site
  * metadata: {name: osaka}
@@ -96,8 +115,14 @@ import tools.jackson.dataformat.yaml.YAMLWriteFeature;
  * never silently ignored or converted. Reading either returns every object or throws: nothing is
  * half-read.
  *
+ * <p>Durations are written {@code 250ms}, {@code 5s}, {@code 2m}, {@code 1h} and also read in ISO-8601
+ * ({@code PT1.5S}). Problems inside a route, origin or setting carry the same text the builders
+ * produce, under the object's path ({@code loadBalancers[shop].routes[2].match.path: "[" (expected: a
+ * valid regex)}).
+ *
  * <p>Output is deterministic: fields in the order shown above, lists in the object's order, the
- * namespace always written for namespaced kinds. A codec is immutable and thread-safe; create one and
+ * namespace always written for namespaced kinds; optional fields only when they differ from their
+ * defaults, and a pool's origins as {@code endpoints} when every origin is a plain static endpoint. A codec is immutable and thread-safe; create one and
  * share it.
  */
 public final class MeshObjectCodec {

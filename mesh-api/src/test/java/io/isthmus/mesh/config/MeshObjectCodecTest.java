@@ -263,8 +263,8 @@ class MeshObjectCodecTest {
         @Test
         void unknownFieldsAnywhere() {
             assertRejected(() -> codec.fromYaml(lb("{domainz: [osaka-app]}")), "loadBalancers[osaka-app].spec.domainz",
-                    "loadBalancers[osaka-app].spec.domainz: (unknown field; expected one of: domains, advertiseSites, "
-                            + "defaultPool)");
+                    "loadBalancers[osaka-app].spec.domainz: (unknown field; expected one of: type, port, domains, "
+                            + "advertiseSites, advertiseSelector, routes, defaultPool, servicePolicies)");
             assertRejected(() -> codec.fromYaml("kind: OriginPool\nmetadata: {name: p, labels: {}}\n"),
                     "originPools[p].metadata.labels",
                     "originPools[p].metadata.labels: (unknown field; expected one of: name, namespace)");

@@ -760,7 +760,7 @@ public final class MeshObjectCodec {
 
     // Problems are reported relative to the route; the caller prefixes them.
     private static Route route(JsonNode node, String absolute) {
-        checkFields(node, ROUTE_FIELDS, absolute, "");
+        checkFields(node, ROUTE_FIELDS, absolute);
         Route.Builder b = Route.builder();
         String name = string(node, "name", "name");
         if (name != null) {
@@ -789,7 +789,7 @@ public final class MeshObjectCodec {
             for (int i = 0; i < pools.size(); i++) {
                 String poolPath = "pools[" + i + ']';
                 JsonNode p = pools.get(i);
-                checkFields(p, WEIGHTED_POOL_FIELDS, absolute + '.' + poolPath, poolPath);
+                checkFields(p, WEIGHTED_POOL_FIELDS, absolute + '.' + poolPath);
                 String pool = Validation.required(string(p, "pool", poolPath + ".pool"), poolPath + ".pool");
                 Integer weight = integer(p, "weight", poolPath + ".weight");
                 weighted.add(Validation.nested(poolPath, () ->
@@ -799,7 +799,7 @@ public final class MeshObjectCodec {
         }
         JsonNode redirect = object(node, "redirect", "redirect");
         if (redirect != null) {
-            checkFields(redirect, REDIRECT_FIELDS, absolute + ".redirect", "redirect");
+            checkFields(redirect, REDIRECT_FIELDS, absolute + ".redirect");
             Integer status = integer(redirect, "status", "redirect.status");
             String scheme = string(redirect, "scheme", "redirect.scheme");
             String host = string(redirect, "host", "redirect.host");
@@ -809,7 +809,7 @@ public final class MeshObjectCodec {
         }
         JsonNode response = object(node, "directResponse", "directResponse");
         if (response != null) {
-            checkFields(response, DIRECT_RESPONSE_FIELDS, absolute + ".directResponse", "directResponse");
+            checkFields(response, DIRECT_RESPONSE_FIELDS, absolute + ".directResponse");
             int status = Validation.required(integer(response, "status", "directResponse.status"), "directResponse.status");
             String body = string(response, "body", "directResponse.body");
             b.action(Validation.nested("directResponse", () -> RouteAction.directResponse(status, body == null ? "" : body)));
@@ -826,7 +826,7 @@ public final class MeshObjectCodec {
     }
 
     private static RouteMatch routeMatch(JsonNode node, String absolute) {
-        checkFields(node, MATCH_FIELDS, absolute, "");
+        checkFields(node, MATCH_FIELDS, absolute);
         RouteMatch.Builder b = RouteMatch.builder();
         JsonNode path = object(node, "path", "path");
         if (path != null) {
@@ -856,7 +856,7 @@ public final class MeshObjectCodec {
     }
 
     private static StringMatch stringMatch(JsonNode node, String absolute, String relative) {
-        checkFields(node, STRING_MATCH_FIELDS, absolute, relative);
+        checkFields(node, STRING_MATCH_FIELDS, absolute);
         if (node.size() != 1) {
             throw new ConfigValidationException(relative, describe(node)
                     + " (expected: exactly one of exact, prefix, regex, present)");
@@ -875,7 +875,7 @@ public final class MeshObjectCodec {
     }
 
     private static RetryPolicy retryPolicy(JsonNode node, String absolute) {
-        checkFields(node, RETRY_FIELDS, absolute, "");
+        checkFields(node, RETRY_FIELDS, absolute);
         RetryPolicy.Builder b = RetryPolicy.builder();
         Integer attempts = integer(node, "attempts", "attempts");
         if (attempts != null) {
@@ -944,7 +944,7 @@ public final class MeshObjectCodec {
     }
 
     private static Origin origin(JsonNode node, String absolute) {
-        checkFields(node, ORIGIN_FIELDS, absolute, "");
+        checkFields(node, ORIGIN_FIELDS, absolute);
         Origin.Builder b = Origin.builder();
         String endpoint = string(node, "endpoint", "endpoint");
         String service = string(node, "service", "service");
@@ -977,7 +977,7 @@ public final class MeshObjectCodec {
     }
 
     private static HashKey hashKey(JsonNode node, String absolute) {
-        checkFields(node, HASH_KEY_FIELDS, absolute, "");
+        checkFields(node, HASH_KEY_FIELDS, absolute);
         if (node.size() != 1) {
             throw new ConfigValidationException("", describe(node) + " (expected: exactly one of header, cookie, sourceIp)");
         }
@@ -994,7 +994,7 @@ public final class MeshObjectCodec {
     }
 
     private static HealthCheck healthCheck(JsonNode node, String absolute) {
-        checkFields(node, HEALTH_CHECK_FIELDS, absolute, "");
+        checkFields(node, HEALTH_CHECK_FIELDS, absolute);
         HealthCheck.Builder b = HealthCheck.builder();
         String path = string(node, "path", "path");
         if (path != null) {
@@ -1020,7 +1020,7 @@ public final class MeshObjectCodec {
     }
 
     private static OutlierDetection outlierDetection(JsonNode node, String absolute) {
-        checkFields(node, OUTLIER_FIELDS, absolute, "");
+        checkFields(node, OUTLIER_FIELDS, absolute);
         OutlierDetection.Builder b = OutlierDetection.builder();
         Integer consecutive = integer(node, "consecutive5xx", "consecutive5xx");
         if (consecutive != null) {
@@ -1038,7 +1038,7 @@ public final class MeshObjectCodec {
     }
 
     private static OriginTls originTls(JsonNode node, String absolute) {
-        checkFields(node, TLS_FIELDS, absolute, "");
+        checkFields(node, TLS_FIELDS, absolute);
         OriginTls.Builder b = OriginTls.builder();
         String sni = string(node, "sni", "sni");
         if (sni != null) {
@@ -1072,13 +1072,9 @@ public final class MeshObjectCodec {
         return b.build();
     }
 
-    private static void checkFields(JsonNode object, List<String> known, String path) {
-        checkFields(object, known, path, path);
-    }
-
     // An unknown field is named by its place in the document (with "spec"), which nested prefixing
     // would not produce, so it is thrown with its full path and passed on unchanged.
-    private static void checkFields(JsonNode object, List<String> known, String absolute, String relative) {
+    private static void checkFields(JsonNode object, List<String> known, String absolute) {
         for (String field : object.propertyNames()) {
             if (!known.contains(field)) {
                 throw new DocumentFieldException(absolute + '.' + field,

@@ -30,7 +30,7 @@ import org.jspecify.annotations.Nullable;
  * started with.
  *
  * <p>Contents: a {@link DomainMatcher host index} of the HTTP load balancers advertised at the site
- * (by name or by the site's labels), each load balancer with its routes compiled in order (regexes
+ * (by name, or by the site's labels when its {@link Site} is among the objects), each load balancer with its routes compiled in order (regexes
  * compiled once), and every origin pool with its origins grouped by priority. Load balancers are
  * compiled in key order, so when two claim the same domain (in different namespaces) the result does
  * not depend on the order objects arrived in.

@@ -49,9 +49,10 @@ public final class CompiledLoadBalancer {
      */
     public CompiledRoute select(String method, String pathAndQuery, HeaderLookup headers) {
         int queryStart = pathAndQuery.indexOf('?');
+        String path = queryStart < 0 ? pathAndQuery : pathAndQuery.substring(0, queryStart);
         for (int i = 0; i < routes.size(); i++) {
             CompiledRoute route = routes.get(i);
-            if (route.matches(method, pathAndQuery, queryStart, headers)) {
+            if (route.matches(method, path, pathAndQuery, queryStart, headers)) {
                 return route;
             }
         }

@@ -96,7 +96,7 @@ public final class CompiledRoute {
         return route == null ? null : route.retry();
     }
 
-    boolean matches(String method, String pathAndQuery, int queryStart, HeaderLookup headers) {
+    boolean matches(String method, String path, String pathAndQuery, int queryStart, HeaderLookup headers) {
         if (route == null) {
             return true;
         }
@@ -104,12 +104,9 @@ public final class CompiledRoute {
         if (!match.methods().isEmpty() && !match.methods().contains(method)) {
             return false;
         }
-        StringMatch path = match.path();
-        if (path != null) {
-            CharSequence p = queryStart < 0 ? pathAndQuery : pathAndQuery.substring(0, queryStart);
-            if (!path.matches(p)) {
-                return false;
-            }
+        StringMatch pathMatch = match.path();
+        if (pathMatch != null && !pathMatch.matches(path)) {
+            return false;
         }
         for (Map.Entry<String, StringMatch> header : match.headers().entrySet()) {
             if (!header.getValue().matches(headers.header(header.getKey()))) {

@@ -27,7 +27,9 @@ import java.util.Optional;
  * }</pre>
  *
  * <p>Implementations are thread-safe. Objects are validated before they are written: a store never
- * holds an invalid object. The caller closes the store.
+ * holds an invalid object. Stores also check references between objects with {@link MeshValidator}
+ * (a load balancer naming a missing pool, a domain claimed twice in a namespace, deleting a pool in
+ * use) atomically with the write, so a rejected write changes nothing. The caller closes the store.
  */
 public interface ConfigStore extends AutoCloseable {
 
@@ -76,6 +78,7 @@ public interface ConfigStore extends AutoCloseable {
      *
      * @param object the object
      * @return the object as stored
+     * @throws ConfigValidationException when the object breaks a reference ({@link MeshValidator})
      */
     Versioned<MeshObject> put(MeshObject object);
 
@@ -105,6 +108,7 @@ public interface ConfigStore extends AutoCloseable {
      *
      * @param key the object's key
      * @return {@code true} when an object was deleted, {@code false} when none existed
+     * @throws ConfigValidationException when another object still uses it ({@link MeshValidator})
      */
     boolean delete(ObjectKey key);
 

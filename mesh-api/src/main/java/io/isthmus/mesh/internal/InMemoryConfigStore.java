@@ -9,6 +9,7 @@ import io.isthmus.mesh.config.ConfigSnapshot;
 import io.isthmus.mesh.config.ConfigStore;
 import io.isthmus.mesh.config.ConfigStoreException;
 import io.isthmus.mesh.config.ConfigWatch;
+import io.isthmus.mesh.config.MeshValidator;
 import io.isthmus.mesh.config.Versioned;
 import io.isthmus.mesh.model.Kind;
 import io.isthmus.mesh.model.MeshObject;
@@ -30,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The embedded {@link ConfigStore}: a sorted map guarded by one lock, with a bounded history of
  * events so that watchers can resume from a recent revision. Listeners run on one daemon thread per
- * store, in revision order.
+ * store, in revision order. Every write is checked with {@link MeshValidator} against the objects held,
+ * under the same lock, so a write that breaks a reference is rejected and changes nothing.
  */
 public final class InMemoryConfigStore implements ConfigStore {
 
@@ -106,6 +108,7 @@ public final class InMemoryConfigStore implements ConfigStore {
             if (expected >= 0 && expected != actual) {
                 throw new ConfigConflictException(object.key(), expected, actual);
             }
+            MeshValidator.checkPut(object, currentObjects());
             long rev = ++revision;
             Versioned<MeshObject> stored = Versioned.of(object, old == null ? rev : old.createRevision(), rev);
             objects.put(object.key(), stored);
@@ -136,10 +139,18 @@ public final class InMemoryConfigStore implements ConfigStore {
             if (old == null) {
                 return false;
             }
+            MeshValidator.checkDelete(key, currentObjects());
             objects.remove(key);
             publish(ConfigEvent.delete(key, ++revision));
             return true;
         }
+    }
+
+    // Called with the lock held.
+    private List<MeshObject> currentObjects() {
+        List<MeshObject> current = new ArrayList<>(objects.size());
+        objects.values().forEach(v -> current.add(v.object()));
+        return current;
     }
 
     // Called with the lock held, so events enter the notifier queue in revision order.

@@ -1,7 +1,10 @@
 package io.isthmus.mesh.internal;
 
 import io.isthmus.mesh.config.ConfigValidationException;
+import java.time.Duration;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import org.jspecify.annotations.Nullable;
 
 /** The validation rules shared by every mesh object; each failure names the field path. */
@@ -64,5 +67,59 @@ public final class Validation {
     /** Quotes a value for an error message. */
     public static String quote(@Nullable Object value) {
         return value == null ? "null" : "\"" + value + "\"";
+    }
+
+    /** Checks an int in {@code [min, max]}. */
+    public static int range(int value, int min, int max, String path) {
+        if (value < min || value > max) {
+            throw new ConfigValidationException(path, value + " (expected: " + min + '-' + max + ')');
+        }
+        return value;
+    }
+
+    /** Checks a positive duration, no longer than {@code max}. */
+    public static Duration positive(@Nullable Duration value, Duration max, String path) {
+        required(value, path);
+        if (value.isNegative() || value.isZero() || value.compareTo(max) > 0) {
+            throw new ConfigValidationException(path, Durations.format(value) + " (expected: > 0 and <= "
+                    + Durations.format(max) + ')');
+        }
+        return value;
+    }
+
+    /** Compiles a regular expression, or fails naming the field. */
+    public static Pattern regex(@Nullable String value, String path) {
+        required(value, path);
+        try {
+            return Pattern.compile(value);
+        } catch (PatternSyntaxException e) {
+            throw new ConfigValidationException(path, quote(value) + " (expected: a valid regex)");
+        }
+    }
+
+    /**
+     * Runs {@code build}; a validation failure of the nested value is rethrown with {@code prefix}
+     * in front of its field path, so that a nested value reports the same problem whether it was built
+     * alone or as part of an object.
+     */
+    public static <T> T nested(String prefix, Supplier<T> build) {
+        try {
+            return build.get();
+        } catch (ConfigValidationException e) {
+            throw prefixed(prefix, e);
+        }
+    }
+
+    /** Returns a copy of {@code e} whose field path starts with {@code prefix}. */
+    public static ConfigValidationException prefixed(String prefix, ConfigValidationException e) {
+        if (prefix.isEmpty() || e instanceof DocumentFieldException) {
+            return e;
+        }
+        String path = e.fieldPath().isEmpty() ? prefix : prefix + '.' + e.fieldPath();
+        String message = String.valueOf(e.getMessage());
+        String problem = e.fieldPath().isEmpty() ? message : message.substring(e.fieldPath().length() + 2);
+        ConfigValidationException error = new ConfigValidationException(path, problem);
+        error.initCause(e);
+        return error;
     }
 }

@@ -6,9 +6,9 @@ import java.util.Locale;
 public enum Kind {
     /** A site that joins the mesh; cluster-wide, not namespaced. */
     SITE("Site", "sites", false),
-    /** A load balancer: domains served at some sites, routed to origin pools. */
+    /** A load balancer: domains served at some sites, routed per request to origin pools. */
     LOAD_BALANCER("LoadBalancer", "loadBalancers", true),
-    /** An origin pool: the endpoints of an application at one site. */
+    /** An origin pool: the origins of an application, at one site or several. */
     ORIGIN_POOL("OriginPool", "originPools", true);
 
     private final String kindName;

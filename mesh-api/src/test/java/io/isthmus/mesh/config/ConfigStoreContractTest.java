@@ -189,7 +189,7 @@ public abstract class ConfigStoreContractTest {
     @Test
     void readsBackWhatWasPut() {
         Site osaka = site("osaka", 4443);
-        OriginPool pool = pool("default", "osaka-pool");
+        OriginPool pool = pool("shop", "osaka-pool");
         LoadBalancer lb = loadBalancer("shop", "osaka-app");
 
         Versioned<MeshObject> stored = store.put(osaka);
@@ -205,6 +205,7 @@ public abstract class ConfigStoreContractTest {
 
     @Test
     void getsNothingForAMissingKey() {
+        store.put(pool("shop", "osaka-pool"));
         store.put(loadBalancer("shop", "osaka-app"));
 
         assertThat(store.get(ObjectKey.of(Kind.SITE, "nara"))).isEmpty();
@@ -215,6 +216,7 @@ public abstract class ConfigStoreContractTest {
     @Test
     void listsOneKindOrderedByKey() {
         store.put(site("osaka", 1));
+        store.put(pool("shop", "osaka-pool"));
         store.put(loadBalancer("shop", "b-app"));
         store.put(pool("default", "osaka-pool"));
         store.put(loadBalancer("default", "z-app"));
@@ -226,7 +228,7 @@ public abstract class ConfigStoreContractTest {
         assertThat(store.list(Kind.LOAD_BALANCER)).extracting(v -> v.object().key().toString())
                 .containsExactly("LoadBalancer/default/z-app", "LoadBalancer/shop/a-app", "LoadBalancer/shop/b-app");
         assertThat(store.list(Kind.ORIGIN_POOL)).extracting(v -> v.object().key().toString())
-                .containsExactly("OriginPool/default/osaka-pool");
+                .containsExactly("OriginPool/default/osaka-pool", "OriginPool/shop/osaka-pool");
     }
 
     @Test
@@ -407,8 +409,8 @@ public abstract class ConfigStoreContractTest {
     @Test
     void snapshotHoldsEveryObjectAtOneRevisionOrderedByKey() {
         store.put(site("osaka", 1));
-        store.put(loadBalancer("default", "osaka-app"));
         store.put(pool("default", "osaka-pool"));
+        store.put(loadBalancer("default", "osaka-app"));
         store.put(site("kyoto", 1));
         store.delete(ObjectKey.of(Kind.SITE, "kyoto"));
 
@@ -428,6 +430,7 @@ public abstract class ConfigStoreContractTest {
     @Test
     void watchFromTheSnapshotRevisionReceivesLaterChangesInOrderExactlyOnce() {
         Versioned<MeshObject> osaka = store.put(site("osaka", 1));
+        store.put(pool("default", "osaka-pool"));
         ConfigSnapshot snapshot = store.snapshot();
         Recorder recorder = new Recorder();
         watch(snapshot.revision(), recorder);

@@ -263,8 +263,8 @@ class MeshObjectCodecTest {
         @Test
         void unknownFieldsAnywhere() {
             assertRejected(() -> codec.fromYaml(lb("{domainz: [osaka-app]}")), "loadBalancers[osaka-app].spec.domainz",
-                    "loadBalancers[osaka-app].spec.domainz: (unknown field; expected one of: domains, advertiseSites, "
-                            + "defaultPool)");
+                    "loadBalancers[osaka-app].spec.domainz: (unknown field; expected one of: type, port, domains, "
+                            + "advertiseSites, advertiseSelector, routes, defaultPool, servicePolicies)");
             assertRejected(() -> codec.fromYaml("kind: OriginPool\nmetadata: {name: p, labels: {}}\n"),
                     "originPools[p].metadata.labels",
                     "originPools[p].metadata.labels: (unknown field; expected one of: name, namespace)");
@@ -376,7 +376,7 @@ class MeshObjectCodecTest {
             assertRejected(() -> codec.fromYaml("kind: OriginPool\nmetadata: {name: p, namespace: Shop}\n"),
                     "originPools[p].namespace", "originPools[p].namespace: \"Shop\" (expected: a lowercase DNS label)");
             assertRejected(() -> codec.fromYaml("kind: OriginPool\nmetadata: {name: p}\nspec: {site: osaka}\n"),
-                    "originPools[p].endpoints", "originPools[p].endpoints: [] (expected: at least one endpoint)");
+                    "originPools[p].origins", "originPools[p].origins: [] (expected: at least one origin)");
         }
 
         @Test

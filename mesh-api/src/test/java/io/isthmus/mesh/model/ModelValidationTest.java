@@ -86,8 +86,8 @@ class ModelValidationTest {
 
     @Test
     void rejectsAPoolWithoutEndpointsOrSite() {
-        assertRejected(() -> OriginPool.builder("p").site("osaka").build(), "originPools[p].endpoints",
-                "originPools[p].endpoints: [] (expected: at least one endpoint)");
+        assertRejected(() -> OriginPool.builder("p").site("osaka").build(), "originPools[p].origins",
+                "originPools[p].origins: [] (expected: at least one origin)");
         assertRejected(() -> OriginPool.builder("p").endpoint(Endpoint.of("h", 1)).build(), "originPools[p].site",
                 "originPools[p].site: is required");
     }

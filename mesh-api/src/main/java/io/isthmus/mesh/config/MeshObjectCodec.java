@@ -3,11 +3,14 @@ package io.isthmus.mesh.config;
 import static java.util.Objects.requireNonNull;
 
 import io.isthmus.mesh.internal.Validation;
+import io.isthmus.mesh.internal.policy.PolicyDocuments;
 import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.Kind;
 import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.MeshObject;
+import io.isthmus.mesh.model.NetworkFirewall;
 import io.isthmus.mesh.model.OriginPool;
+import io.isthmus.mesh.model.ServicePolicy;
 import io.isthmus.mesh.model.Site;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -40,7 +43,7 @@ import tools.jackson.dataformat.yaml.YAMLWriteFeature;
  * {@code spec}:
  *
  * <pre>{@code
- * kind: LoadBalancer          # Site | LoadBalancer | OriginPool
+ * kind: LoadBalancer          # Site | LoadBalancer | OriginPool | ServicePolicy | NetworkFirewall
  * metadata:
  *   name: osaka-app
  *   namespace: default        # optional, default "default"; absent for a Site
@@ -86,7 +89,7 @@ import tools.jackson.dataformat.yaml.YAMLWriteFeature;
  */
 public final class MeshObjectCodec {
 
-    private static final String KINDS = "one of Site, LoadBalancer, OriginPool";
+    private static final String KINDS = "one of Site, LoadBalancer, OriginPool, ServicePolicy, NetworkFirewall";
     private static final List<String> DOCUMENT_FIELDS = List.of("kind", "metadata", "spec");
     private static final List<String> METADATA_FIELDS = List.of("name", "namespace");
     private static final List<String> LOAD_BALANCER_FIELDS = List.of("domains", "advertiseSites", "defaultPool");
@@ -202,6 +205,10 @@ public final class MeshObjectCodec {
             OriginPool pool = (OriginPool) object;
             spec.put("site", pool.site());
             writeEndpoints(spec.putArray("endpoints"), pool.endpoints());
+        } else if (object instanceof ServicePolicy) {
+            PolicyDocuments.writeServicePolicy((ServicePolicy) object, spec);
+        } else if (object instanceof NetworkFirewall) {
+            PolicyDocuments.writeNetworkFirewall((NetworkFirewall) object, spec);
         } else {
             Site site = (Site) object;
             writeEndpoints(spec.putArray("tunnelEndpoints"), site.tunnelEndpoints());
@@ -505,6 +512,10 @@ public final class MeshObjectCodec {
                 return originPool(name, namespace, spec, path);
             case SITE:
                 return site(name, spec, path);
+            case SERVICE_POLICY:
+                return PolicyDocuments.readServicePolicy(name, namespace, spec, path);
+            case NETWORK_FIREWALL:
+                return PolicyDocuments.readNetworkFirewall(name, spec, path);
             default:
                 throw new AssertionError(kind);
         }

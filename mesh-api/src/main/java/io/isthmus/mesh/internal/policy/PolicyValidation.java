@@ -120,7 +120,10 @@ public final class PolicyValidation {
 
     /** Writes a duration in the shortest exact form {@link #duration} reads ({@code 1s}, {@code 250ms}). */
     public static String formatDuration(Duration d) {
-        if (d.getNano() % 1_000_000 != 0) {
+        if (d.isZero()) {
+            return "0s";
+        }
+        if (d.isNegative() || d.getNano() % 1_000_000 != 0) {
             return d.toString();
         }
         long ms = d.toMillis();

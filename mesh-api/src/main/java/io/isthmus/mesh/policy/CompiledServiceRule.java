@@ -22,7 +22,9 @@ final class CompiledServiceRule {
     private final String[] wildcardSuffixes;
     private final String[] methods;
     private final PathMatch[] paths;
+    private final @Nullable CompiledRegex[] pathRegexes;
     private final HeaderMatch[] headers;
+    private final @Nullable CompiledRegex[] headerRegexes;
 
     CompiledServiceRule(String source, int index, PolicyRule rule, PolicyDecision decision) {
         this.source = source;
@@ -40,7 +42,17 @@ final class CompiledServiceRule {
                 .map(d -> d.substring(1)).toArray(String[]::new);
         this.methods = rule.methods().toArray(new String[0]);
         this.paths = rule.paths().toArray(new PathMatch[0]);
+        this.pathRegexes = new CompiledRegex[paths.length];
+        for (int i = 0; i < paths.length; i++) {
+            pathRegexes[i] = paths[i].type() == PathMatch.Type.REGEX ? new CompiledRegex(paths[i].value()) : null;
+        }
         this.headers = rule.headers().toArray(new HeaderMatch[0]);
+        this.headerRegexes = new CompiledRegex[headers.length];
+        for (int i = 0; i < headers.length; i++) {
+            String value = headers[i].value();
+            headerRegexes[i] = headers[i].type() == HeaderMatch.Type.REGEX && value != null
+                    ? new CompiledRegex(value) : null;
+        }
     }
 
     boolean matches(RequestFacts facts) {
@@ -85,8 +97,22 @@ final class CompiledServiceRule {
             return true;
         }
         String path = facts.path();
-        for (PathMatch p : paths) {
-            if (p.matches(path)) {
+        for (int i = 0; i < paths.length; i++) {
+            PathMatch p = paths[i];
+            CompiledRegex regex = pathRegexes[i];
+            boolean matches;
+            switch (p.type()) {
+                case EXACT:
+                    matches = path.equals(p.value());
+                    break;
+                case PREFIX:
+                    matches = path.startsWith(p.value());
+                    break;
+                default:
+                    matches = regex != null && regex.matches(path);
+                    break;
+            }
+            if (matches) {
                 return true;
             }
         }
@@ -94,12 +120,28 @@ final class CompiledServiceRule {
     }
 
     private boolean headersMatch(RequestFacts facts) {
-        for (HeaderMatch h : headers) {
-            if (!h.matches(facts.header(h.name()))) {
+        for (int i = 0; i < headers.length; i++) {
+            if (!headerMatches(i, facts.header(headers[i].name()))) {
                 return false;
             }
         }
         return true;
+    }
+
+    private boolean headerMatches(int index, List<String> values) {
+        HeaderMatch h = headers[index];
+        boolean plain;
+        if (h.type() == HeaderMatch.Type.PRESENT) {
+            plain = !values.isEmpty();
+        } else {
+            plain = false;
+            CompiledRegex regex = headerRegexes[index];
+            for (int v = 0; v < values.size() && !plain; v++) {
+                String value = values.get(v);
+                plain = regex == null ? value.equals(h.value()) : regex.matches(value);
+            }
+        }
+        return plain != h.invert();
     }
 
     private static boolean contains(String[] values, @Nullable String value) {
@@ -155,10 +197,11 @@ final class CompiledServiceRule {
             }
             held.add("path " + facts.path() + " matches " + rule.paths());
         }
-        for (HeaderMatch h : headers) {
+        for (int i = 0; i < headers.length; i++) {
+            HeaderMatch h = headers[i];
             List<String> values = facts.header(h.name());
             String seen = values.isEmpty() ? "absent" : "values " + values;
-            if (!h.matches(values)) {
+            if (!headerMatches(i, values)) {
                 return "header " + h + " fails (" + h.name() + ' ' + seen + ')';
             }
             held.add("header " + h + " holds");

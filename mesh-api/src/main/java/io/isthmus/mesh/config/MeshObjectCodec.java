@@ -233,6 +233,12 @@ public final class MeshObjectCodec {
             node.values().forEach(item -> list.add(toJava(item)));
             return list;
         }
+        if (node.isBoolean()) {
+            return node.booleanValue();
+        }
+        if (node.isNumber()) {
+            return node.numberValue();
+        }
         return node.isString() ? node.stringValue() : null;
     }
 

@@ -3,6 +3,7 @@ package io.isthmus.mesh.policy;
 import static java.util.Objects.requireNonNull;
 
 import io.isthmus.mesh.internal.Preconditions;
+import io.isthmus.mesh.model.Kind;
 import io.isthmus.mesh.model.ObjectKey;
 import io.isthmus.mesh.model.PolicyAction;
 import io.isthmus.mesh.model.PolicyRule;
@@ -13,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
@@ -50,12 +52,15 @@ import org.jspecify.annotations.Nullable;
 public final class ServicePolicyEngine {
 
     private final List<ServicePolicy> policies;
+    private final List<ObjectKey> missing;
     private final CompiledServiceRule[] rules;
     private final PolicyDecision defaultDecision;
     private final Map<String, RateLimiter> limiters;
 
     private ServicePolicyEngine(Builder b) {
-        this.policies = List.copyOf(b.policies);
+        this.missing = List.copyOf(b.missing);
+        // A missing policy fails closed: no rule is tried and every request is denied.
+        this.policies = missing.isEmpty() ? List.copyOf(b.policies) : List.of();
         List<CompiledServiceRule> rules = new ArrayList<>();
         Map<String, RateLimiter> limiters = new HashMap<>();
         for (ServicePolicy policy : policies) {
@@ -81,7 +86,11 @@ public final class ServicePolicyEngine {
         }
         this.rules = rules.toArray(new CompiledServiceRule[0]);
         this.limiters = Map.copyOf(limiters);
-        if (policies.isEmpty()) {
+        if (!missing.isEmpty()) {
+            ObjectKey first = missing.get(0);
+            defaultDecision = new PolicyDecision(PolicyAction.DENY, first, -1, null, "service policy " + label(first)
+                    + " named by the load balancer does not exist; every request is denied", null);
+        } else if (policies.isEmpty()) {
             defaultDecision = new PolicyDecision(PolicyAction.ALLOW, null, -1, null, "no service policy allows",
                     null);
         } else {
@@ -121,6 +130,37 @@ public final class ServicePolicyEngine {
     }
 
     /**
+     * Returns a builder of the engine of a load balancer that names its policies, as in {@code
+     * LoadBalancer.servicePolicies()}: each name is looked up in the load balancer's namespace. When a
+     * named policy does not exist (yet, or any more) the engine fails closed: it denies every request,
+     * and its decisions and explanations name the missing policy.
+     *
+     * @param namespace the load balancer's namespace
+     * @param policyNames the names of its policies, in evaluation order
+     * @param lookup finds a policy by key in the current snapshot; returns {@code null} when absent
+     * @return a new builder
+     */
+    public static Builder builder(String namespace, List<String> policyNames,
+            Function<ObjectKey, @Nullable ServicePolicy> lookup) {
+        requireNonNull(namespace, "namespace");
+        requireNonNull(lookup, "lookup");
+        List<ServicePolicy> found = new ArrayList<>();
+        List<ObjectKey> missing = new ArrayList<>();
+        for (String name : requireNonNull(policyNames, "policyNames")) {
+            ObjectKey key = ObjectKey.of(Kind.SERVICE_POLICY, namespace, name);
+            ServicePolicy policy = lookup.apply(key);
+            if (policy == null) {
+                missing.add(key);
+            } else {
+                found.add(policy);
+            }
+        }
+        Builder b = new Builder(List.copyOf(found));
+        b.missing.addAll(missing);
+        return b;
+    }
+
+    /**
      * Decides a request. Allocates nothing; thread-safe.
      *
      * @param facts the request
@@ -148,7 +188,10 @@ public final class ServicePolicyEngine {
         List<Explanation.Step> steps = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         PolicyDecision decision = defaultDecision;
-        if (policies.isEmpty()) {
+        for (ObjectKey key : missing) {
+            notes.add("service policy " + label(key) + " does not exist");
+        }
+        if (policies.isEmpty() && missing.isEmpty()) {
             notes.add("the load balancer names no service policy");
         }
         for (CompiledServiceRule rule : rules) {
@@ -186,9 +229,14 @@ public final class ServicePolicyEngine {
         return names.toString();
     }
 
-    /** @return the policies, in evaluation order */
+    /** @return the policies, in evaluation order; empty when a named policy is missing */
     public List<ServicePolicy> policies() {
         return policies;
+    }
+
+    /** @return the keys of named policies that do not exist; when not empty, every request is denied */
+    public List<ObjectKey> missingPolicies() {
+        return missing;
     }
 
     @Override
@@ -200,6 +248,7 @@ public final class ServicePolicyEngine {
     public static final class Builder {
 
         private final List<ServicePolicy> policies;
+        private final List<ObjectKey> missing = new ArrayList<>();
         private LongSupplier ticker = System::nanoTime;
         private int maxKeys = RateLimiter.DEFAULT_MAX_KEYS;
         private @Nullable ServicePolicyEngine previous;

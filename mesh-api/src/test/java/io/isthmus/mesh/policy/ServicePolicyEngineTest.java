@@ -252,6 +252,37 @@ class ServicePolicyEngineTest {
     }
 
     @Nested
+    class LoadBalancerPolicies {
+
+        private final ServicePolicy api = ServicePolicy.builder("api").namespace("shop")
+                .rule(PolicyRule.allow().name("reads").method("GET")).build();
+        private final java.util.Map<ObjectKey, ServicePolicy> store = java.util.Map.of(api.key(), api);
+
+        @Test
+        void looksUpNamedPoliciesInTheLoadBalancersNamespace() {
+            ServicePolicyEngine engine = ServicePolicyEngine.builder("shop", List.of("api"), store::get).build();
+            assertThat(engine.policies()).containsExactly(api);
+            assertThat(engine.missingPolicies()).isEmpty();
+            assertThat(engine.decide(request().build()).ruleName()).isEqualTo("reads");
+        }
+
+        @Test
+        void failsClosedWhenANamedPolicyIsMissing() {
+            ServicePolicyEngine engine = ServicePolicyEngine.builder("shop", List.of("api", "gone"), store::get).build();
+            ObjectKey gone = ObjectKey.of(Kind.SERVICE_POLICY, "shop", "gone");
+            assertThat(engine.missingPolicies()).containsExactly(gone);
+            PolicyDecision d = engine.decide(request().build());
+            assertThat(d.allowed()).as("even though api's rule matches").isFalse();
+            assertThat(d.policy()).isEqualTo(gone);
+            assertThat(d.reason()).isEqualTo(
+                    "service policy shop/gone named by the load balancer does not exist; every request is denied");
+            assertThat(engine.explain(request().build()).notes()).containsExactly("service policy shop/gone does not exist");
+            assertThat(ServicePolicyEngine.builder("default", List.of("api"), store::get).build()
+                    .decide(request().build()).allowed()).as("api is in namespace shop").isFalse();
+        }
+    }
+
+    @Nested
     class Explain {
 
         @Test

@@ -89,6 +89,23 @@ class PolicyModelValidationTest {
     }
 
     @Test
+    void pathAndHeaderMatchesMatchOnTheirOwn() {
+        assertThat(PathMatch.exact("/a").matches("/a")).isTrue();
+        assertThat(PathMatch.exact("/a").matches("/a/")).isFalse();
+        assertThat(PathMatch.prefix("/a/").matches("/a/b")).isTrue();
+        assertThat(PathMatch.regex("/a/[0-9]+").matches("/a/12")).isTrue();
+        assertThat(PathMatch.regex("/a/[0-9]+").matches("/a/12/b")).isFalse();
+        assertThat(HeaderMatch.present("a").matches(List.of())).isFalse();
+        assertThat(HeaderMatch.present("a").inverted().matches(List.of())).isTrue();
+        assertThat(HeaderMatch.exact("a", "x").matches(List.of("y", "x"))).isTrue();
+        assertThat(HeaderMatch.regex("a", "x+").matches(List.of("xxx"))).isTrue();
+        assertThat(HeaderMatch.regex("a", "x+").inverted().matches(List.of("xxx"))).isFalse();
+        assertThat(HeaderMatch.exact("a", "x").inverted().inverted()).isEqualTo(HeaderMatch.exact("A", "x"));
+        assertThat(HeaderMatch.regex("a", "x+").inverted()).hasToString("!(a ~ /x+/)");
+        assertThat(PathMatch.prefix("/api/")).hasToString("prefix:/api/");
+    }
+
+    @Test
     void normalisesMethodsAndHeaderNames() {
         PolicyRule rule = PolicyRule.allow().method("get").header(HeaderMatch.exact("X-Env", "Prod")).build();
         assertThat(rule.methods()).containsExactly("GET");

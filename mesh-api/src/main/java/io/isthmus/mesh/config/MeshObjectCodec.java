@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.isthmus.mesh.internal.DocumentFieldException;
 import io.isthmus.mesh.internal.Durations;
 import io.isthmus.mesh.internal.Validation;
+import io.isthmus.mesh.internal.policy.PolicyDocuments;
 import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.HashKey;
 import io.isthmus.mesh.model.HealthCheck;
@@ -20,6 +21,8 @@ import io.isthmus.mesh.model.RetryPolicy;
 import io.isthmus.mesh.model.Route;
 import io.isthmus.mesh.model.RouteAction;
 import io.isthmus.mesh.model.RouteMatch;
+import io.isthmus.mesh.model.NetworkFirewall;
+import io.isthmus.mesh.model.ServicePolicy;
 import io.isthmus.mesh.model.Site;
 import io.isthmus.mesh.model.StringMatch;
 import io.isthmus.mesh.model.WeightedPool;
@@ -56,7 +59,7 @@ import tools.jackson.dataformat.yaml.YAMLWriteFeature;
  * {@code spec}:
  *
  * <pre>{@code
- * kind: LoadBalancer          # Site | LoadBalancer | OriginPool
+ * kind: LoadBalancer          # Site | LoadBalancer | OriginPool | ServicePolicy | NetworkFirewall
  * metadata:
  *   name: osaka-app
  *   namespace: default        # optional, default "default"; absent for a Site
@@ -127,7 +130,7 @@ import tools.jackson.dataformat.yaml.YAMLWriteFeature;
  */
 public final class MeshObjectCodec {
 
-    private static final String KINDS = "one of Site, LoadBalancer, OriginPool";
+    private static final String KINDS = "one of Site, LoadBalancer, OriginPool, ServicePolicy, NetworkFirewall";
     private static final List<String> DOCUMENT_FIELDS = List.of("kind", "metadata", "spec");
     private static final List<String> METADATA_FIELDS = List.of("name", "namespace");
     private static final List<String> LOAD_BALANCER_FIELDS = List.of("type", "port", "domains", "advertiseSites",
@@ -263,6 +266,12 @@ public final class MeshObjectCodec {
                 writeEndpoints(spec.putArray("tunnelEndpoints"), site.tunnelEndpoints());
                 ObjectNode labels = spec.putObject("labels");
                 site.labels().forEach(labels::put);
+                break;
+            case SERVICE_POLICY:
+                PolicyDocuments.writeServicePolicy((ServicePolicy) object, spec);
+                break;
+            case NETWORK_FIREWALL:
+                PolicyDocuments.writeNetworkFirewall((NetworkFirewall) object, spec);
                 break;
             default:
                 throw new AssertionError(object.kind());
@@ -721,6 +730,10 @@ public final class MeshObjectCodec {
                 return originPool(name, namespace, spec, path);
             case SITE:
                 return site(name, spec, path);
+            case SERVICE_POLICY:
+                return PolicyDocuments.readServicePolicy(name, namespace, spec, path);
+            case NETWORK_FIREWALL:
+                return PolicyDocuments.readNetworkFirewall(name, spec, path);
             default:
                 throw new AssertionError(kind);
         }

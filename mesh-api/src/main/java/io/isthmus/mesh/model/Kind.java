@@ -9,7 +9,11 @@ public enum Kind {
     /** A load balancer: domains served at some sites, routed per request to origin pools. */
     LOAD_BALANCER("LoadBalancer", "loadBalancers", true),
     /** An origin pool: the origins of an application, at one site or several. */
-    ORIGIN_POOL("OriginPool", "originPools", true);
+    ORIGIN_POOL("OriginPool", "originPools", true),
+    /** A service policy: ordered allow/deny rules for the requests of the load balancers that name it. */
+    SERVICE_POLICY("ServicePolicy", "servicePolicies", true),
+    /** A network firewall: L3/L4 rules attached to sites or listeners; cluster-wide, not namespaced. */
+    NETWORK_FIREWALL("NetworkFirewall", "networkFirewalls", false);
 
     private final String kindName;
     private final String plural;
@@ -63,6 +67,6 @@ public enum Kind {
                 return kind;
             }
         }
-        throw new IllegalArgumentException("kind: \"" + name + "\" (expected: one of Site, LoadBalancer, OriginPool)");
+        throw new IllegalArgumentException("kind: \"" + name + "\" (expected: one of Site, LoadBalancer, OriginPool, ServicePolicy, NetworkFirewall)");
     }
 }

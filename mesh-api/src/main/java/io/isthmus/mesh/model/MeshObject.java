@@ -4,7 +4,7 @@ package io.isthmus.mesh.model;
  * A mesh object: an immutable, validated value that can be stored in a {@link
  * io.isthmus.mesh.config.ConfigStore}.
  */
-public sealed interface MeshObject permits Site, LoadBalancer, OriginPool {
+public sealed interface MeshObject permits Site, LoadBalancer, OriginPool, ServicePolicy, NetworkFirewall {
 
     /** The namespace used when an object does not name one. */
     String DEFAULT_NAMESPACE = "default";

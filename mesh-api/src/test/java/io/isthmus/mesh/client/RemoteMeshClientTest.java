@@ -121,6 +121,8 @@ class RemoteMeshClientTest {
         server.stubFor(get("/v1/sites").willReturn(okJson("{\"revision\":9,\"items\":[" + SITE_DOC + "]}")));
         server.stubFor(get("/v1/loadbalancers").willReturn(okJson("{\"revision\":9,\"items\":[" + LB_DOC + "]}")));
         server.stubFor(get("/v1/originpools").willReturn(okJson("{\"revision\":9,\"items\":[" + POOL_DOC + "]}")));
+        server.stubFor(get("/v1/servicepolicies").willReturn(okJson("{\"revision\":9,\"items\":[]}")));
+        server.stubFor(get("/v1/networkfirewalls").willReturn(okJson("{\"revision\":9,\"items\":[]}")));
 
         ConfigSnapshot snapshot = admin.store().snapshot();
 
@@ -137,6 +139,8 @@ class RemoteMeshClientTest {
                 .willReturn(okJson("{\"revision\":9,\"items\":[]}")));
         server.stubFor(get("/v1/loadbalancers").willReturn(okJson("{\"revision\":9,\"items\":[]}")));
         server.stubFor(get("/v1/originpools").willReturn(okJson("{\"revision\":9,\"items\":[]}")));
+        server.stubFor(get("/v1/servicepolicies").willReturn(okJson("{\"revision\":9,\"items\":[]}")));
+        server.stubFor(get("/v1/networkfirewalls").willReturn(okJson("{\"revision\":9,\"items\":[]}")));
 
         assertThat(admin.store().snapshot().revision()).isEqualTo(9);
         server.verify(2, getRequestedFor(urlEqualTo("/v1/sites")));

@@ -207,19 +207,19 @@ class MeshObjectCodecTest {
         @Test
         void missingKind() {
             assertRejected(() -> codec.fromJson("{\"metadata\":{\"name\":\"osaka\"}}"), "kind",
-                    "kind: is required (expected: one of Site, LoadBalancer, OriginPool)");
+                    "kind: is required (expected: one of Site, LoadBalancer, OriginPool, ServicePolicy, NetworkFirewall)");
         }
 
         @Test
         void unknownKind() {
             assertRejected(() -> codec.fromYaml("kind: Gateway\nmetadata: {name: osaka}\n"), "kind",
-                    "kind: \"Gateway\" (expected: one of Site, LoadBalancer, OriginPool)");
+                    "kind: \"Gateway\" (expected: one of Site, LoadBalancer, OriginPool, ServicePolicy, NetworkFirewall)");
         }
 
         @Test
         void kindThatIsNotAString() {
             assertRejected(() -> codec.fromYaml("kind: [Site]\nmetadata: {name: osaka}\n"), "kind",
-                    "kind: [\"Site\"] (expected: one of Site, LoadBalancer, OriginPool)");
+                    "kind: [\"Site\"] (expected: one of Site, LoadBalancer, OriginPool, ServicePolicy, NetworkFirewall)");
         }
 
         @Test
@@ -421,7 +421,7 @@ class MeshObjectCodecTest {
         void nameTheDocumentOfADocumentLevelError() {
             assertRejected(() -> codec.readYaml(codec.toYaml(SITE) + "---\nmetadata: {name: x}\n"),
                     "documents[1].kind",
-                    "documents[1].kind: is required (expected: one of Site, LoadBalancer, OriginPool)");
+                    "documents[1].kind: is required (expected: one of Site, LoadBalancer, OriginPool, ServicePolicy, NetworkFirewall)");
             assertRejected(() -> codec.readYaml("kind: Site\nmetadata: {name: osaka}\n---\n- 1\n"), "documents[1]",
                     "documents[1]: [1] (expected: an object with kind, metadata and spec)");
         }

@@ -135,7 +135,7 @@ final class DocumentReader {
                 }
                 document.setLength(0);
                 startLine = i + 2;
-            } else {
+            } else if (i < lines.length - 1 || !lines[i].isEmpty()) {
                 document.append(lines[i]).append('\n');
             }
         }

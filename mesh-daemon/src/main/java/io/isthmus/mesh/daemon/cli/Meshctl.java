@@ -45,21 +45,22 @@ import picocli.CommandLine.Spec;
         subcommands = {ApplyCommand.class, GetCommand.class, DescribeCommand.class, DeleteCommand.class,
             StatusCommand.class, ExplainCommand.class, VersionCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nConnection settings:%n",
-        footer = {"  Flags win over the environment (MESHCTL_SERVER, MESHCTL_TOKEN, MESHCTL_TOKEN_FILE,",
-            "  MESHCTL_CERTIFICATE_AUTHORITY, MESHCTL_CLIENT_CERTIFICATE, MESHCTL_CLIENT_KEY,",
-            "  MESHCTL_INSECURE_SKIP_TLS_VERIFY, MESHCTL_CONFIG), which wins over the config file",
-            "  (~/.isthmus/meshctl.yaml: server, token, tokenFile, certificateAuthority, clientCertificate,",
-            "  clientKey, insecureSkipTlsVerify).",
+        footer = {"  Each setting comes from a flag, else the environment, else the config file.",
+            "  Environment: MESHCTL_SERVER, MESHCTL_TOKEN, MESHCTL_TOKEN_FILE,",
+            "    MESHCTL_CERTIFICATE_AUTHORITY, MESHCTL_CLIENT_CERTIFICATE, MESHCTL_CLIENT_KEY,",
+            "    MESHCTL_INSECURE_SKIP_TLS_VERIFY, MESHCTL_CONFIG.",
+            "  Config file ~/.isthmus/meshctl.yaml: server, token, tokenFile,",
+            "    certificateAuthority, clientCertificate, clientKey, insecureSkipTlsVerify.",
             "",
             "Kinds: site|sites, lb|loadbalancer|loadbalancers, pool|originpool|originpools,",
             "  policy|servicepolicy|servicepolicies, fw|networkfirewall|networkfirewalls."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success",
-            "1:the server refused the request (validation 422, conflict 409, not found 404, ...),",
-            "  or apply found invalid documents before sending",
-            "2:usage error (bad flags, arguments or settings)",
-            "3:cannot reach the server (connection refused, time-out, certificate not trusted,",
-            "  hostname mismatch)",
+            "1:the server refused the request (validation 422, conflict 409, not found 404, other HTTP errors), "
+                + "or apply found invalid documents and sent nothing",
+            "2:usage error (bad flags, arguments, files or settings)",
+            "3:cannot reach the server (connection refused, time-out, certificate not trusted, hostname mismatch, "
+                + "other TLS failure)",
             "4:authentication or authorisation failed (HTTP 401/403)"})
 public final class Meshctl implements Runnable {
 

@@ -207,21 +207,24 @@ final class ConnectionSettings {
         private static final YAMLMapper YAML = YAMLMapper.builder().build();
 
         private final Path path;
+        private final Path home;
         private final @Nullable JsonNode root;
 
-        private ConfigFile(Path path, @Nullable JsonNode root) {
+        private ConfigFile(Path path, Path home, @Nullable JsonNode root) {
             this.path = path;
+            this.home = home;
             this.root = root;
         }
 
         static ConfigFile load(@Nullable Path flag, Map<String, String> env) {
             Path explicit = flag != null ? flag : envPath(env, "MESHCTL_CONFIG");
-            Path path = explicit != null ? explicit : defaultPath(env);
+            Path home = home(env);
+            Path path = explicit != null ? explicit : home.resolve(".isthmus").resolve("meshctl.yaml");
             if (!Files.exists(path)) {
                 if (explicit != null) {
                     throw new UsageException("config file " + path + " does not exist");
                 }
-                return new ConfigFile(path, null);
+                return new ConfigFile(path, home, null);
             }
             JsonNode root;
             try {
@@ -230,7 +233,7 @@ final class ConnectionSettings {
                 throw new UsageException("config file " + path + ": malformed YAML: " + e.getOriginalMessage(), e);
             }
             if (root == null || root.isMissingNode() || root.isNull()) {
-                return new ConfigFile(path, null);
+                return new ConfigFile(path, home, null);
             }
             if (!root.isObject()) {
                 throw new UsageException("config file " + path + ": " + root + " (expected: a map of settings: "
@@ -242,15 +245,15 @@ final class ConnectionSettings {
                             + String.join(", ", FILE_KEYS) + ')');
                 }
             }
-            return new ConfigFile(path, root);
+            return new ConfigFile(path, home, root);
         }
 
-        private static Path defaultPath(Map<String, String> env) {
+        private static Path home(Map<String, String> env) {
             String home = env.get("HOME");
             if (home == null || home.isBlank()) {
                 home = System.getProperty("user.home");
             }
-            return Path.of(home, ".isthmus", "meshctl.yaml");
+            return Path.of(home);
         }
 
         Path path() {
@@ -273,7 +276,7 @@ final class ConnectionSettings {
             if (text == null || text.isBlank()) {
                 return null;
             }
-            Path file = Path.of(text.startsWith("~/") ? System.getProperty("user.home") + text.substring(1) : text);
+            Path file = text.startsWith("~/") ? home.resolve(text.substring(2)) : Path.of(text);
             Path dir = path.toAbsolutePath().getParent();
             return file.isAbsolute() || dir == null ? file : dir.resolve(file);
         }

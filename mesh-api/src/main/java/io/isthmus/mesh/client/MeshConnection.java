@@ -35,6 +35,8 @@ public final class MeshConnection {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     /** The default time allowed for a response to one request (watches are not limited). */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** The default time a watch waits for an event or heartbeat before it reconnects (three heartbeats). */
+    public static final Duration DEFAULT_WATCH_IDLE_TIMEOUT = Duration.ofSeconds(45);
     /** The port of the router ingress when none is given. */
     public static final int DEFAULT_INGRESS_PORT = 8080;
 
@@ -46,6 +48,7 @@ public final class MeshConnection {
     private final URI ingress;
     private final Duration connectTimeout;
     private final Duration requestTimeout;
+    private final Duration watchIdleTimeout;
     private final boolean insecureSkipTlsVerify;
     private final SSLContext sslContext;
 
@@ -58,6 +61,7 @@ public final class MeshConnection {
         ingress = b.ingress != null ? b.ingress : defaultIngress(b.adminUrl);
         connectTimeout = b.connectTimeout;
         requestTimeout = b.requestTimeout;
+        watchIdleTimeout = b.watchIdleTimeout;
         insecureSkipTlsVerify = b.insecureSkipTlsVerify;
         sslContext = TlsSettings.sslContext(trustedCertificatesPem, clientCertificateChainPem, clientPrivateKeyPem,
                 insecureSkipTlsVerify);
@@ -114,6 +118,16 @@ public final class MeshConnection {
         return requestTimeout;
     }
 
+    /**
+     * Returns how long a watch waits for its response, or for the next event or heartbeat, before it drops
+     * the connection and resumes from the last revision on a new one.
+     *
+     * @return the idle time-out of watches
+     */
+    public Duration watchIdleTimeout() {
+        return watchIdleTimeout;
+    }
+
     /** @return whether the server's certificate is accepted without any verification */
     public boolean insecureSkipTlsVerify() {
         return insecureSkipTlsVerify;
@@ -148,6 +162,7 @@ public final class MeshConnection {
         private @Nullable URI ingress;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private Duration watchIdleTimeout = DEFAULT_WATCH_IDLE_TIMEOUT;
         private boolean insecureSkipTlsVerify;
 
         private Builder(URI adminUrl) {
@@ -239,6 +254,18 @@ public final class MeshConnection {
          */
         public Builder requestTimeout(Duration timeout) {
             requestTimeout = positive(timeout, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * Sets how long a watch waits for its response, or for the next event or heartbeat (the admin API
+         * sends one every 15 seconds), before it reconnects; default 45 seconds.
+         *
+         * @param timeout a positive duration
+         * @return this builder
+         */
+        public Builder watchIdleTimeout(Duration timeout) {
+            watchIdleTimeout = positive(timeout, "watchIdleTimeout");
             return this;
         }
 

@@ -40,6 +40,7 @@ import io.isthmus.mesh.pki.SiteCredentials;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -361,6 +362,60 @@ class RemoteMeshClientTest {
             assertThat(events.get(1).object().object()).isEqualTo(LB);
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> server.verify(
                     getRequestedFor(urlPathEqualTo("/v1/watch")).withQueryParam("fromRevision", equalTo("8"))));
+        }
+    }
+
+    @Test
+    void watchReconnectsWhenTheStreamGoesQuietForLongerThanTheIdleTimeout() throws Exception {
+        // A raw HTTP server: the first stream sends one event and then nothing, not even a heartbeat, while
+        // keeping the connection open (a half-dead connection); the second sends the next event.
+        String first = "{\"type\":\"PUT\",\"revision\":6,\"object\":" + POOL_DOC.replace("\"5\"", "\"6\"") + "}\n";
+        String second = "{\"type\":\"PUT\",\"revision\":7,\"object\":" + LB_DOC + "}\n";
+        List<String> requestLines = new CopyOnWriteArrayList<>();
+        List<ConfigEvent> events = new CopyOnWriteArrayList<>();
+        try (ServerSocket listener = new ServerSocket(0, 10, java.net.InetAddress.getLoopbackAddress())) {
+            Thread serverThread = new Thread(() -> {
+                List<java.net.Socket> open = new ArrayList<>();
+                try {
+                    for (int i = 0; i < 2; i++) {
+                        java.net.Socket socket = listener.accept();
+                        open.add(socket);
+                        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                                socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+                        requestLines.add(in.readLine());
+                        String body = i == 0 ? first : second;
+                        String head = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+                                + (i == 0 ? "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(body.length()) + "\r\n"
+                                        + body + "\r\n" : "Content-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body);
+                        socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        socket.getOutputStream().flush();
+                    }
+                    Thread.currentThread().join(20_000); // keeps the first connection open and quiet
+                } catch (Exception e) {
+                    // The test ends.
+                } finally {
+                    open.forEach(socket -> {
+                        try {
+                            socket.close();
+                        } catch (java.io.IOException e) {
+                            // Closing anyway.
+                        }
+                    });
+                }
+            }, "quiet-watch-server");
+            serverThread.setDaemon(true);
+            serverThread.start();
+
+            try (MeshAdmin quick = MeshAdmin.connect(MeshConnection.builder(URI.create("http://127.0.0.1:"
+                    + listener.getLocalPort())).watchIdleTimeout(Duration.ofMillis(600)).build());
+                    ConfigWatch watch = quick.store().watch(5, events::add)) {
+                await().atMost(Duration.ofSeconds(8)).until(() -> events.size() >= 2);
+                assertThat(events).extracting(ConfigEvent::revision).containsExactly(6L, 7L);
+                assertThat(requestLines).containsExactly("GET /v1/watch?fromRevision=5 HTTP/1.1",
+                        "GET /v1/watch?fromRevision=6 HTTP/1.1");
+            } finally {
+                serverThread.interrupt();
+            }
         }
     }
 

@@ -84,9 +84,11 @@ final class AdminHttp {
         }
     }
 
-    /** Opens a streaming GET, e.g. a watch; the caller closes the body. No request time-out applies. */
+    /** Opens a streaming GET, e.g. a watch; the caller closes the body. */
     HttpResponse<InputStream> openStream(String pathAndQuery) throws IOException, InterruptedException {
-        return client.send(request(uri(pathAndQuery)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        // The time-out covers the wait for the response headers only; the body may stream for ever.
+        return client.send(request(uri(pathAndQuery)).timeout(connection.watchIdleTimeout()).GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream());
     }
 
     private HttpRequest.Builder request(URI uri) {

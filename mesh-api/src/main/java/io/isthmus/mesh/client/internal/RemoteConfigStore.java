@@ -25,6 +25,8 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -44,6 +46,7 @@ public final class RemoteConfigStore implements ConfigStore {
     private final AdminHttp http;
     private final MeshObjectCodec codec = MeshObjectCodec.create();
     private final Set<RemoteWatch> watches = ConcurrentHashMap.newKeySet();
+    private @Nullable ScheduledExecutorService idleChecker;
 
     RemoteConfigStore(AdminHttp http) {
         this.http = http;
@@ -186,14 +189,32 @@ public final class RemoteConfigStore implements ConfigStore {
         requireNonNull(listener, "listener");
         RemoteWatch watch = new RemoteWatch(http, this, afterRevision, listener, watches::remove);
         watches.add(watch);
-        watch.start();
+        watch.start(idleChecker());
         return watch;
+    }
+
+    /** One daemon thread per store that drops watch streams gone quiet; started with the first watch. */
+    private synchronized ScheduledExecutorService idleChecker() {
+        if (idleChecker == null) {
+            idleChecker = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "isthmus-admin-watch-idle");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return idleChecker;
     }
 
     @Override
     public void close() {
         for (RemoteWatch watch : List.copyOf(watches)) {
             watch.close();
+        }
+        synchronized (this) {
+            if (idleChecker != null) {
+                idleChecker.shutdownNow();
+                idleChecker = null;
+            }
         }
     }
 

@@ -13,6 +13,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -23,8 +25,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Follows {@code GET /v1/watch} on its own thread, delivering events in order and reconnecting with
- * backoff from the last revision delivered when the stream ends or breaks. A refusal (4xx) or a line it
- * cannot read ends the watch through {@link ConfigListener#onError(Throwable)}.
+ * backoff from the last revision delivered when the stream ends or breaks, or when neither an event nor a
+ * heartbeat arrived within the connection's watch idle time-out. A refusal (4xx) or a line it cannot read
+ * ends the watch through {@link ConfigListener#onError(Throwable)}.
  */
 final class RemoteWatch implements ConfigWatch {
 
@@ -40,6 +43,9 @@ final class RemoteWatch implements ConfigWatch {
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Thread thread;
     private volatile @Nullable InputStream body;
+    private volatile long lastActivityNanos = System.nanoTime();
+    private volatile boolean idleDropped;
+    private volatile @Nullable ScheduledFuture<?> idleCheck;
     private long lastRevision;
 
     RemoteWatch(AdminHttp http, RemoteConfigStore store, long afterRevision, ConfigListener listener,
@@ -53,8 +59,24 @@ final class RemoteWatch implements ConfigWatch {
         thread.setDaemon(true);
     }
 
-    void start() {
+    void start(ScheduledExecutorService idleChecker) {
+        long period = Math.max(10, http.connection().watchIdleTimeout().toMillis() / 3);
+        idleCheck = idleChecker.scheduleAtFixedRate(this::dropIfIdle, period, period, TimeUnit.MILLISECONDS);
         thread.start();
+    }
+
+    /** Closes a stream on which nothing arrived for the idle time-out; the watch then reconnects. */
+    private void dropIfIdle() {
+        InputStream in = body;
+        long idle = System.nanoTime() - lastActivityNanos;
+        if (in != null && !isClosed() && idle > http.connection().watchIdleTimeout().toNanos()) {
+            idleDropped = true;
+            try {
+                in.close();
+            } catch (IOException e) {
+                // Dropping it anyway.
+            }
+        }
     }
 
     private boolean isClosed() {
@@ -70,6 +92,7 @@ final class RemoteWatch implements ConfigWatch {
                 try {
                     HttpResponse<InputStream> response = http.openStream(path);
                     InputStream in = response.body();
+                    lastActivityNanos = System.nanoTime();
                     body = in;
                     if (isClosed()) {
                         in.close();
@@ -86,7 +109,9 @@ final class RemoteWatch implements ConfigWatch {
                         }
                         logger.warn("Watch of {} refused, retrying in {}: {}", uri, backoff, refused.getMessage());
                     } else {
-                        if (follow(in, uri)) {
+                        boolean any = follow(in, uri);
+                        body = null;
+                        if (any) {
                             backoff = INITIAL_BACKOFF;
                         }
                         if (isClosed()) {
@@ -95,11 +120,19 @@ final class RemoteWatch implements ConfigWatch {
                         logger.debug("Watch stream of {} ended; resuming from revision {}", uri, lastRevision);
                     }
                 } catch (IOException e) {
+                    body = null;
                     if (isClosed()) {
                         return;
                     }
-                    logger.warn("Watch of {} broke, retrying in {}: {}", uri, backoff,
-                            AdminHttp.transportFailure("GET", uri, e).getMessage());
+                    if (idleDropped) {
+                        idleDropped = false;
+                        backoff = INITIAL_BACKOFF;
+                        logger.warn("Watch of {} received nothing for {}; resuming from revision {} on a new connection",
+                                uri, http.connection().watchIdleTimeout(), lastRevision);
+                    } else {
+                        logger.warn("Watch of {} broke, retrying in {}: {}", uri, backoff,
+                                AdminHttp.transportFailure("GET", uri, e).getMessage());
+                    }
                 } catch (EventFormatException e) {
                     fail(new ConfigStoreException("watch of " + uri + ": " + e.getMessage(), e.getCause()));
                     return;
@@ -113,6 +146,11 @@ final class RemoteWatch implements ConfigWatch {
             // Closed while waiting.
             Thread.currentThread().interrupt();
         } finally {
+            body = null;
+            ScheduledFuture<?> check = idleCheck;
+            if (check != null) {
+                check.cancel(false);
+            }
             onClose.accept(this);
         }
     }
@@ -122,6 +160,7 @@ final class RemoteWatch implements ConfigWatch {
         boolean any = false;
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             for (String line = reader.readLine(); line != null && !isClosed(); line = reader.readLine()) {
+                lastActivityNanos = System.nanoTime();
                 if (line.isBlank()) {
                     continue;
                 }

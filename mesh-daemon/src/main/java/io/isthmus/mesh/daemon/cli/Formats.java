@@ -6,7 +6,10 @@ import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.Kind;
 import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.MeshObject;
+import io.isthmus.mesh.model.NetworkFirewall;
+import io.isthmus.mesh.model.ObjectKey;
 import io.isthmus.mesh.model.OriginPool;
+import io.isthmus.mesh.model.ServicePolicy;
 import io.isthmus.mesh.model.Site;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -98,6 +101,25 @@ final class Formats {
                 for (Versioned<MeshObject> item : items) {
                     Site site = (Site) item.object();
                     rows.add(List.of(site.name(), endpoints(site.tunnelEndpoints()), labels(site.labels()),
+                            Long.toString(item.modRevision())));
+                }
+                break;
+            case SERVICE_POLICY:
+                rows.add(List.of("NAMESPACE", "NAME", "RULES", "DEFAULT", "REV"));
+                for (Versioned<MeshObject> item : items) {
+                    ServicePolicy policy = (ServicePolicy) item.object();
+                    rows.add(List.of(policy.namespace(), policy.name(), Integer.toString(policy.rules().size()),
+                            policy.defaultAction().toString(), Long.toString(item.modRevision())));
+                }
+                break;
+            case NETWORK_FIREWALL:
+                rows.add(List.of("NAME", "RULES", "DEFAULT", "SITES", "LISTENERS", "REV"));
+                for (Versioned<MeshObject> item : items) {
+                    NetworkFirewall firewall = (NetworkFirewall) item.object();
+                    String sites = firewall.sites().isEmpty() ? labels(firewall.siteSelector()) : join(firewall.sites());
+                    rows.add(List.of(firewall.name(), Integer.toString(firewall.rules().size()),
+                            firewall.defaultAction().toString(), sites,
+                            join(firewall.listeners().stream().map(ObjectKey::toString).collect(Collectors.toList())),
                             Long.toString(item.modRevision())));
                 }
                 break;

@@ -30,19 +30,14 @@ final class Kinds {
     /**
      * Resolves a kind typed by the user.
      *
-     * @throws UsageException when the name is unknown, or names a kind this build of the model does not have
+     * @throws UsageException when the name is unknown
      */
     static Kind parse(String typed) {
         String kindName = ALIASES.get(typed.toLowerCase(Locale.ROOT));
         if (kindName == null) {
             throw new UsageException("unknown kind \"" + typed + "\" (expected: " + EXPECTED + ")");
         }
-        try {
-            return Kind.parse(kindName);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("kind \"" + typed + "\" (" + kindName + ") is not supported by this version of "
-                    + "the mesh model (expected: one of site, lb, pool)");
-        }
+        return Kind.parse(kindName);
     }
 
     /** The lower-case word for a kind in output, e.g. {@code loadbalancer}. */

@@ -168,11 +168,17 @@ class MeshctlGetTest extends MeshctlHarness {
     }
 
     @Test
-    void kindMissingFromTheModelIsAUsageErrorNamingIt() {
+    void listsServicePoliciesByTheirShortName() {
+        server.stubFor(get("/v1/servicepolicies").willReturn(okJson("{\"revision\":7,\"items\":[{\"kind\":\"ServicePolicy\","
+                + "\"metadata\":{\"name\":\"allow-tokyo\",\"namespace\":\"default\",\"resourceVersion\":\"7\"},"
+                + "\"spec\":{\"defaultAction\":\"DENY\",\"rules\":[{\"action\":\"ALLOW\",\"sourceSites\":[\"tokyo\"]}]}}]}")));
+
         Result result = meshctl("get", "policy");
 
-        assertThat(result.code()).isEqualTo(2);
-        assertThat(result.err()).contains("kind \"policy\" (ServicePolicy) is not supported");
+        assertThat(result.err()).isEmpty();
+        assertThat(result.code()).isZero();
+        assertThat(result.out()).isEqualTo("NAMESPACE   NAME          RULES   DEFAULT   REV\n"
+                + "default     allow-tokyo   1       DENY      7\n");
     }
 
     @Test

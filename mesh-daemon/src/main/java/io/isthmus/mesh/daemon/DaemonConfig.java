@@ -49,6 +49,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   port: 9443
  *   tls: {enabled: true}         # false is allowed on a loopback address only
  *   clientCertificateRoles: {"spiffe://mesh.example/site/ops": admin}
+ *   watchHeartbeat: 15s
  * tokensFile: /etc/isthmus/tokens   # lines of "<role> <token>", role admin or read-only
  * etcd:
  *   endpoints: [https://etcd-0:2379]   # none: the embedded in-memory store
@@ -93,6 +94,7 @@ public final class DaemonConfig {
         SETTINGS.put("admin.port", Type.PORT);
         SETTINGS.put("admin.tls.enabled", Type.BOOLEAN);
         SETTINGS.put("admin.clientCertificateRoles", Type.ROLES);
+        SETTINGS.put("admin.watchHeartbeat", Type.DURATION);
         SETTINGS.put("tokensFile", Type.PATH);
         SETTINGS.put("etcd.endpoints", Type.LIST);
         SETTINGS.put("etcd.namespace", Type.STRING);
@@ -125,6 +127,7 @@ public final class DaemonConfig {
     private final InetSocketAddress adminAddress;
     private final boolean adminTls;
     private final Map<String, AdminRole> clientCertificateRoles;
+    private final Duration watchHeartbeat;
     private final @Nullable Path tokensFile;
     private final List<URI> etcdEndpoints;
     private final String etcdNamespace;
@@ -179,6 +182,7 @@ public final class DaemonConfig {
                     + " (expected: true, or admin.address a loopback address such as 127.0.0.1)");
         }
         clientCertificateRoles = v.roles("admin.clientCertificateRoles");
+        watchHeartbeat = v.duration("admin.watchHeartbeat", Duration.ofSeconds(15), false);
         tokensFile = v.optionalPath("tokensFile");
         List<URI> endpoints = new ArrayList<>();
         for (String endpoint : v.list("etcd.endpoints")) {
@@ -362,6 +366,11 @@ public final class DaemonConfig {
     /** @return the roles of callers that present a mesh client certificate, by SPIFFE id */
     public Map<String, AdminRole> clientCertificateRoles() {
         return clientCertificateRoles;
+    }
+
+    /** @return how often a watch stream without changes sends a heartbeat line (default 15 s) */
+    public Duration watchHeartbeat() {
+        return watchHeartbeat;
     }
 
     /** @return the file of admin API tokens, {@code null} for none */

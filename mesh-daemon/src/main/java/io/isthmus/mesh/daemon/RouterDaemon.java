@@ -225,7 +225,7 @@ public final class RouterDaemon implements AutoCloseable {
                 config.tokensFile() == null ? Map.of() : AdminAuth.readTokens(config.tokensFile()),
                 config.clientCertificateRoles(), config.adminTls() ? credentials.trustBundle() : null);
         admin = new AdminServer(config.adminAddress(), config.adminTls() ? TlsContexts.server(credentials) : null,
-                source, codec, auth, new Backend(), registry, Duration.ofSeconds(15));
+                source, codec, auth, new Backend(), registry, config.watchHeartbeat());
         advertised = Endpoint.of(advertisedHost(r.tunnelAddress()), r.tunnelAddress().getPort());
         try {
             registerSite();
@@ -285,7 +285,10 @@ public final class RouterDaemon implements AutoCloseable {
         } catch (RuntimeException e) {
             logger.warn("daemon check failed", e);
         }
-        publishRecord();
+        if (mirror.connected()) {
+            // While the store is down, each call would wait for its timeout and delay the next check.
+            publishRecord();
+        }
     }
 
     private void registerSite() {
@@ -511,7 +514,9 @@ public final class RouterDaemon implements AutoCloseable {
                 try {
                     scheduler.execute(() -> {
                         writeLastGood();
-                        publishRecord();
+                        if (mirror.connected()) {
+                            publishRecord();
+                        }
                     });
                 } catch (RuntimeException e) {
                     // shutting down

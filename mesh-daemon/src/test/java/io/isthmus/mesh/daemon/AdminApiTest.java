@@ -58,6 +58,7 @@ class AdminApiTest {
         flags.put("admin.tls.enabled", "false");
         flags.put("tokensFile", tokens.toString());
         flags.put("drain.delay", "0s");
+        flags.put("admin.watchHeartbeat", "300ms");
         return flags;
     }
 
@@ -237,14 +238,40 @@ class AdminApiTest {
                     + "\"defaultPool\":\"watch-pool\"}}", null);
             admin.put("/v1/originpools/default/watch-pool", JSON, pool("watch-pool", "tokyo"), null);
             admin.delete("/v1/originpools/default/watch-pool", null);
-            JsonNode put = Http.JSON.readTree(readLine(lines));
+            JsonNode put = nextEvent(lines);
             assertThat(put.path("type").asString()).isEqualTo("PUT");
             assertThat(put.path("revision").asLong()).isGreaterThan(from);
             assertThat(put.path("object").path("metadata").path("name").asString()).isEqualTo("watch-pool");
-            JsonNode delete = Http.JSON.readTree(readLine(lines));
+            JsonNode delete = nextEvent(lines);
             assertThat(delete.path("type").asString()).isEqualTo("DELETE");
             assertThat(delete.path("object").path("kind").asString()).isEqualTo("OriginPool");
         }
+    }
+
+    /** Returns the next line that is not a heartbeat; at most 100 lines are skipped. */
+    private static JsonNode nextEvent(BufferedReader lines) throws Exception {
+        for (int i = 0; i < 100; i++) {
+            JsonNode line = Http.JSON.readTree(readLine(lines));
+            if (!line.path("type").asString().equals("HEARTBEAT")) {
+                return line;
+            }
+        }
+        throw new AssertionError("100 heartbeats and no event");
+    }
+
+    @Test
+    void watchSendsHeartbeatsWhileNothingChanges() throws Exception {
+        long now = Http.json(admin.get("/v1/sites")).path("revision").asLong();
+        HttpResponse<InputStream> stream = admin.client().sendAsync(
+                        admin.builder("/v1/watch?kind=sites").GET().build(),
+                        HttpResponse.BodyHandlers.ofInputStream())
+                .get(10, TimeUnit.SECONDS);
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
+            JsonNode heartbeat = Http.JSON.readTree(readLine(lines));
+            assertThat(heartbeat.path("type").asString()).isEqualTo("HEARTBEAT");
+            assertThat(heartbeat.path("revision").asLong()).isGreaterThanOrEqualTo(now);
+        }
+        assertThat(admin.withToken(READER).get("/v1/watch?fromRevision=-1").statusCode()).isEqualTo(400);
     }
 
     private static String readLine(BufferedReader lines) throws Exception {

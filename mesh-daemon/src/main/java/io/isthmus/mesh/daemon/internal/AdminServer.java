@@ -199,6 +199,9 @@ public final class AdminServer implements AutoCloseable {
         } catch (ConfigStoreException e) {
             status = 503;
             sendError(exchange, new HttpError(503, "config store unavailable: " + e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            status = 400;
+            sendError(exchange, new HttpError(400, "bad request: " + e.getMessage()));
         } catch (RuntimeException e) {
             logger.warn("admin API: {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
             sendError(exchange, new HttpError(500, "internal error: " + e));

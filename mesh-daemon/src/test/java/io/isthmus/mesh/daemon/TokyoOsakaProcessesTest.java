@@ -216,6 +216,11 @@ class TokyoOsakaProcessesTest {
             System.out.printf("osaka killed: tokyo answered %d in %d ms: %s%n", failed.statusCode(), millis,
                     failed.body().strip());
 
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(Http.json(tokyo.admin.get("/v1/status")).path("tunnels").valueStream()
+                            .filter(t -> t.path("site").asString().equals("osaka"))
+                            .map(t -> t.path("state").asString())).doesNotContain("UP"));
+
             // Osaka comes back on new ports; tokyo follows its new site record by itself.
             Daemon osaka2 = launch("osaka", osakaConfig);
             long restarted = System.nanoTime();

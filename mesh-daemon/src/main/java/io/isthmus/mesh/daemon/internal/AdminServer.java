@@ -47,7 +47,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -799,19 +798,9 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    /** @return the supplier-style view of the server's address, for logs */
     @Override
     public String toString() {
         return "admin API on " + (server instanceof HttpsServer ? "https" : "http") + "://"
                 + address().getAddress().getHostAddress() + ":" + address().getPort();
-    }
-
-    /**
-     * Returns a supplier of this server's address, for status documents built before it is bound.
-     *
-     * @return the supplier
-     */
-    public Supplier<InetSocketAddress> addressSupplier() {
-        return this::address;
     }
 }

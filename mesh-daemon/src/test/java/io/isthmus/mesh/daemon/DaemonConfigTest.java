@@ -104,6 +104,17 @@ class DaemonConfigTest {
     }
 
     @Test
+    void theExampleFileOfTheDistributionIsValid() {
+        DaemonConfig config = DaemonConfig.load(Path.of("daemon.example.yaml"), Map.of(), Map.of());
+        assertThat(config.site()).isEqualTo("tokyo");
+        assertThat(config.etcdEndpoints()).hasSize(3);
+        assertThat(config.adminTls()).isTrue();
+        assertThat(config.tunnelAdvertiseAddress()).isEqualTo("203.0.113.10");
+        assertThat(config.clientCertificateRoles()).containsEntry("spiffe://mesh.example/site/ops", AdminRole.ADMIN);
+        assertThat(config.drainDelay()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
     void derivesEnvironmentAndFlagNamesFromSettings() {
         assertThat(DaemonConfig.envName("admin.tls.enabled")).isEqualTo("ISTHMUS_ADMIN_TLS_ENABLED");
         assertThat(DaemonConfig.envName("routerId")).isEqualTo("ISTHMUS_ROUTER_ID");

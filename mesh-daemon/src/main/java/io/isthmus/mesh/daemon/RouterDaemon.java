@@ -562,6 +562,12 @@ public final class RouterDaemon implements AutoCloseable {
         }
         closed = true;
         scheduler.shutdownNow();
+        try {
+            // A check in progress may be registering the site: let it finish so its lease is closed below.
+            scheduler.awaitTermination(config.etcdRequestTimeout().toMillis() * 3, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (DaemonExtension extension : extensions) {
             try {
                 extension.close();

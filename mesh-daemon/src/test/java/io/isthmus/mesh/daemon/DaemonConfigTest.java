@@ -1,0 +1,123 @@
+package io.isthmus.mesh.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DaemonConfigTest {
+
+    @TempDir
+    Path dir;
+
+    private Path file(String yaml) throws IOException {
+        Path file = dir.resolve("daemon.yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+
+    @Test
+    void flagsBeatEnvironmentWhichBeatsTheFileWhichBeatsDefaults() throws IOException {
+        Path file = file("site: tokyo\ndev: {generateCa: true}\ningress: {port: 1001}\ntunnel: {port: 1002}\n"
+                + "admin: {port: 1003}\n");
+        DaemonConfig config = DaemonConfig.load(file,
+                Map.of("ISTHMUS_TUNNEL_PORT", "2002", "ISTHMUS_ADMIN_PORT", "2003", "ISTHMUS_ROUTER_ID", "env-router"),
+                Map.of("admin.port", "3003"));
+        assertThat(config.site()).isEqualTo("tokyo");
+        assertThat(config.ingressAddress().getPort()).isEqualTo(1001);      // file
+        assertThat(config.tunnelAddress().getPort()).isEqualTo(2002);       // env beats file
+        assertThat(config.adminAddress().getPort()).isEqualTo(3003);        // flag beats env
+        assertThat(config.routerId()).isEqualTo("env-router");
+        assertThat(config.trustDomain()).isEqualTo("dev.isthmus.local");  // default with a dev CA
+        assertThat(config.drainTimeout()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(config.adminAddress().getAddress().isLoopbackAddress()).isTrue();
+        assertThat(config.etcdEndpoints()).isEmpty();
+    }
+
+    @Test
+    void namesTheFileAndFieldOfAPortOutOfRange() throws IOException {
+        Path file = file("site: tokyo\ndev: {generateCa: true}\ntunnel:\n  port: 70000\n");
+        assertThatThrownBy(() -> DaemonConfig.load(file, Map.of(), Map.of()))
+                .isInstanceOf(DaemonConfigException.class)
+                .hasMessage("daemon.yaml: tunnel.port: 70000 (expected: 0-65535)");
+    }
+
+    @Test
+    void namesTheEnvironmentVariableOrFlagThatCarriedABadValue() {
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of("ISTHMUS_SITE", "tokyo",
+                "ISTHMUS_DEV_GENERATE_CA", "true", "ISTHMUS_INGRESS_PORT", "http"), Map.of()))
+                .hasMessage("ISTHMUS_INGRESS_PORT: ingress.port: \"http\" (expected: 0-65535)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of("ISTHMUS_SITE", "tokyo"),
+                Map.of("dev.generateCa", "yes")))
+                .hasMessage("--dev-generate-ca: dev.generateCa: \"yes\" (expected: true or false)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), Map.of("site", "tokyo", "dev.generateCa", "true",
+                "drain.timeout", "soon")))
+                .hasMessageStartingWith("--drain-timeout: drain.timeout: \"soon\" (expected: a duration");
+    }
+
+    @Test
+    void rejectsUnknownSettingsInTheFile() throws IOException {
+        Path file = file("site: tokyo\ntunel: {port: 1}\n");
+        assertThatThrownBy(() -> DaemonConfig.load(file, Map.of(), Map.of()))
+                .isInstanceOf(DaemonConfigException.class)
+                .hasMessageStartingWith("daemon.yaml: tunel: unknown setting (expected: one of site, routerId");
+    }
+
+    @Test
+    void requiresASiteAndCredentials() {
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), Map.of()))
+                .hasMessage("site: missing (expected: set in the config file, ISTHMUS_SITE or --site)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), Map.of("site", "tokyo", "trustDomain", "mesh.example")))
+                .hasMessageStartingWith("credentials.certificateChain: missing (expected: a PEM file");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), Map.of("site", "Tokyo!", "dev.generateCa", "true")))
+                .hasMessageStartingWith("--site: site: \"Tokyo!\" (expected: a site name");
+    }
+
+    @Test
+    void allowsPlainHttpForTheAdminApiOnlyOnLoopback() {
+        Map<String, String> flags = Map.of("site", "tokyo", "dev.generateCa", "true",
+                "admin.address", "0.0.0.0", "admin.tls.enabled", "false");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), flags))
+                .hasMessage("--admin-tls-enabled: admin.tls.enabled: false on 0.0.0.0 (expected: true, "
+                        + "or admin.address a loopback address such as 127.0.0.1)");
+    }
+
+    @Test
+    void readsEtcdEndpointsAndClientCertificateRoles() throws IOException {
+        Path file = file("site: osaka\ndev: {generateCa: true}\netcd:\n  endpoints: [http://10.0.0.1:2379]\n"
+                + "admin:\n  clientCertificateRoles:\n    \"spiffe://dev.isthmus.local/site/ops\": read-only\n");
+        DaemonConfig config = DaemonConfig.load(file, Map.of("ISTHMUS_ETCD_ENDPOINTS",
+                "http://10.0.0.2:2379, http://10.0.0.3:2379"), Map.of());
+        assertThat(config.etcdEndpoints()).extracting(Object::toString)
+                .containsExactly("http://10.0.0.2:2379", "http://10.0.0.3:2379");
+        assertThat(config.clientCertificateRoles())
+                .containsEntry("spiffe://dev.isthmus.local/site/ops", AdminRole.READ_ONLY);
+        assertThatThrownBy(() -> DaemonConfig.load(file, Map.of("ISTHMUS_ETCD_ENDPOINTS", "etcd:2379"), Map.of()))
+                .hasMessage("ISTHMUS_ETCD_ENDPOINTS: etcd.endpoints: \"etcd:2379\" "
+                        + "(expected: http://host:port or https://host:port)");
+    }
+
+    @Test
+    void theExampleFileOfTheDistributionIsValid() {
+        DaemonConfig config = DaemonConfig.load(Path.of("daemon.example.yaml"), Map.of(), Map.of());
+        assertThat(config.site()).isEqualTo("tokyo");
+        assertThat(config.etcdEndpoints()).hasSize(3);
+        assertThat(config.adminTls()).isTrue();
+        assertThat(config.tunnelAdvertiseAddress()).isEqualTo("203.0.113.10");
+        assertThat(config.clientCertificateRoles()).containsEntry("spiffe://mesh.example/site/ops", AdminRole.ADMIN);
+        assertThat(config.drainDelay()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void derivesEnvironmentAndFlagNamesFromSettings() {
+        assertThat(DaemonConfig.envName("admin.tls.enabled")).isEqualTo("ISTHMUS_ADMIN_TLS_ENABLED");
+        assertThat(DaemonConfig.envName("routerId")).isEqualTo("ISTHMUS_ROUTER_ID");
+        assertThat(DaemonConfig.flagName("dev.generateCa")).isEqualTo("--dev-generate-ca");
+    }
+}

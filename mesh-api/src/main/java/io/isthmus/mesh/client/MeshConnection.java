@@ -7,6 +7,7 @@ import io.isthmus.mesh.internal.Preconditions;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
+import io.isthmus.mesh.pki.SpiffeId;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
@@ -50,6 +51,7 @@ public final class MeshConnection {
     private final Duration requestTimeout;
     private final Duration watchIdleTimeout;
     private final boolean insecureSkipTlsVerify;
+    private final @Nullable SpiffeId serverIdentity;
     private final SSLContext sslContext;
 
     private MeshConnection(Builder b) {
@@ -63,8 +65,9 @@ public final class MeshConnection {
         requestTimeout = b.requestTimeout;
         watchIdleTimeout = b.watchIdleTimeout;
         insecureSkipTlsVerify = b.insecureSkipTlsVerify;
+        serverIdentity = b.serverIdentity;
         sslContext = TlsSettings.sslContext(trustedCertificatesPem, clientCertificateChainPem, clientPrivateKeyPem,
-                insecureSkipTlsVerify);
+                insecureSkipTlsVerify, serverIdentity);
     }
 
     /**
@@ -134,7 +137,17 @@ public final class MeshConnection {
     }
 
     /**
-     * Returns the TLS context built from these settings, for the client implementation.
+     * Returns the mesh identity the admin API must prove, when the settings check one instead of the
+     * host name.
+     *
+     * @return the expected SPIFFE id, or {@code null} when the host name is checked
+     */
+    public @Nullable SpiffeId serverIdentity() {
+        return serverIdentity;
+    }
+
+    /**
+     * Returns the TLS context built from these settings.
      *
      * @return the TLS context
      */
@@ -164,6 +177,7 @@ public final class MeshConnection {
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private Duration watchIdleTimeout = DEFAULT_WATCH_IDLE_TIMEOUT;
         private boolean insecureSkipTlsVerify;
+        private @Nullable SpiffeId serverIdentity;
 
         private Builder(URI adminUrl) {
             requireNonNull(adminUrl, "adminUrl");
@@ -282,6 +296,20 @@ public final class MeshConnection {
         }
 
         /**
+         * Checks the admin API's certificate as a mesh identity instead of by host name: it must chain
+         * to the {@linkplain #trustedCertificatesPem(String) trusted certificates} and carry exactly
+         * this SPIFFE id, e.g. {@code spiffe://mesh.example/site/tokyo} for the router daemon of site
+         * {@code tokyo}, whose admin API presents its site certificate.
+         *
+         * @param identity the identity the server must prove
+         * @return this builder
+         */
+        public Builder serverIdentity(SpiffeId identity) {
+            serverIdentity = requireNonNull(identity, "identity");
+            return this;
+        }
+
+        /**
          * Builds the settings, reading the PEM texts.
          *
          * @return the settings
@@ -293,6 +321,10 @@ public final class MeshConnection {
         public MeshConnection build() {
             Preconditions.checkArgument(!(insecureSkipTlsVerify && trustedCertificatesPem != null),
                     "insecureSkipTlsVerify: true (expected: false when trusted certificates are given)");
+            Preconditions.checkArgument(serverIdentity == null || trustedCertificatesPem != null,
+                    "serverIdentity: %s (expected: trusted certificates to verify it against)", serverIdentity);
+            Preconditions.checkArgument(serverIdentity == null || !insecureSkipTlsVerify,
+                    "serverIdentity: %s (expected: no insecureSkipTlsVerify)", serverIdentity);
             return new MeshConnection(this);
         }
 

@@ -10,6 +10,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import io.isthmus.mesh.pki.MeshCertificateAuthority;
 import io.isthmus.mesh.pki.SiteCredentials;
+import io.isthmus.mesh.pki.SpiffeId;
 import java.net.URI;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -89,6 +90,39 @@ class RemoteMeshClientTlsTest {
                 .isInstanceOf(MeshAdminException.class)
                 .hasMessageStartingWith("TLS failure at " + url + "/v1/status: hostname mismatch: the server's certificate "
                         + "does not name 127.0.0.1");
+    }
+
+    @Test
+    void acceptsASiteCertificateByItsMeshIdentityInsteadOfTheHostName() throws Exception {
+        String url = start(keyStore(AdminTls.siteKeyStore(CA.issueSite("tokyo"), dir)));
+
+        MeshConnection byIdentity = MeshConnection.builder(URI.create(url)).trustedCertificatesPem(CA.certificatePem())
+                .serverIdentity(SpiffeId.ofSite("demo.isthmus.io", "tokyo")).build();
+
+        assertThat(status(byIdentity).site()).isEqualTo("tokyo");
+    }
+
+    @Test
+    void rejectsASiteCertificateWithAnotherMeshIdentity() throws Exception {
+        String url = start(keyStore(AdminTls.siteKeyStore(CA.issueSite("osaka"), dir)));
+
+        MeshConnection expectingTokyo = MeshConnection.builder(URI.create(url)).trustedCertificatesPem(CA.certificatePem())
+                .serverIdentity(SpiffeId.ofSite("demo.isthmus.io", "tokyo")).build();
+
+        assertThatThrownBy(() -> status(expectingTokyo)).isInstanceOf(MeshAdminException.class)
+                .hasMessageContaining("server identity spiffe://demo.isthmus.io/site/osaka (expected: "
+                        + "spiffe://demo.isthmus.io/site/tokyo)");
+    }
+
+    @Test
+    void rejectsAMeshIdentityFromAnotherCa() throws Exception {
+        String url = start(keyStore(AdminTls.siteKeyStore(OTHER_CA.issueSite("tokyo"), dir)));
+
+        MeshConnection expectingTokyo = MeshConnection.builder(URI.create(url)).trustedCertificatesPem(CA.certificatePem())
+                .serverIdentity(SpiffeId.ofSite("other.isthmus.io", "tokyo")).build();
+
+        assertThatThrownBy(() -> status(expectingTokyo)).isInstanceOf(MeshAdminException.class)
+                .hasMessageContaining("certificate not trusted");
     }
 
     @Test

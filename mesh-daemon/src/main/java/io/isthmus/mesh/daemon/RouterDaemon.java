@@ -15,6 +15,7 @@ import io.isthmus.mesh.daemon.internal.DevCa;
 import io.isthmus.mesh.daemon.internal.EtcdRouterRecords;
 import io.isthmus.mesh.daemon.internal.LastGoodFile;
 import io.isthmus.mesh.daemon.internal.LocalRouterRecords;
+import io.isthmus.mesh.daemon.internal.RequestExplainer;
 import io.isthmus.mesh.daemon.internal.RouterRecords;
 import io.isthmus.mesh.daemon.internal.TlsContexts;
 import io.isthmus.mesh.k8s.etcd.EtcdConfigStore;
@@ -58,6 +59,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -534,6 +536,11 @@ public final class RouterDaemon implements AutoCloseable {
         @Override
         public ObjectNode status() {
             return RouterDaemon.this.status();
+        }
+
+        @Override
+        public ObjectNode explain(JsonNode request) {
+            return RequestExplainer.explain(config.site(), local.snapshot(), request);
         }
     }
 

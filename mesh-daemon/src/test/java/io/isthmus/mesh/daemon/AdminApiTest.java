@@ -171,7 +171,8 @@ class AdminApiTest {
         HttpResponse<String> kind = admin.get("/v1/foo");
         assertThat(kind.statusCode()).isEqualTo(404);
         assertThat(Http.json(kind).path("error").asString())
-                .isEqualTo("unknown kind \"foo\" (expected: one of sites, loadbalancers, originpools)");
+                .isEqualTo("unknown kind \"foo\" (expected: one of sites, loadbalancers, originpools, servicepolicies, "
+                        + "networkfirewalls)");
 
         HttpResponse<String> method = admin.post("/v1/originpools/default/x", JSON, pool("x", "tokyo"));
         assertThat(method.statusCode()).isEqualTo(405);
@@ -304,11 +305,39 @@ class AdminApiTest {
     }
 
     @Test
-    void explainAnswers501UntilThePolicyEngineExists() {
-        HttpResponse<String> response = admin.withToken(READER).post("/v1/explain", JSON,
-                "{\"host\":\"osaka-app\",\"method\":\"GET\",\"path\":\"/x\"}");
-        assertThat(response.statusCode()).isEqualTo(501);
-        assertThat(Http.json(response).path("error").asString()).startsWith("explain is not available");
+    void explainsWhichPolicyAndRuleDecideARequest() {
+        String docs = "kind: OriginPool\nmetadata: {name: explain-pool}\nspec: {site: osaka, endpoints: [\"127.0.0.1:9\"]}\n"
+                + "---\nkind: ServicePolicy\nmetadata: {name: explain-policy}\nspec:\n  rules:\n"
+                + "    - {name: tokyo-reads, action: ALLOW, sourceSites: [tokyo], methods: [GET]}\n"
+                + "  defaultAction: DENY\n"
+                + "---\nkind: LoadBalancer\nmetadata: {name: explain-app}\nspec: {domains: [explain-app], "
+                + "advertiseSites: [tokyo], defaultPool: explain-pool, servicePolicies: [explain-policy]}\n";
+        assertThat(admin.post("/v1/apply", YAML, docs).statusCode()).isEqualTo(200);
+        Http reader = admin.withToken(READER);
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            HttpResponse<String> allowed = reader.post("/v1/explain", JSON,
+                    "{\"host\":\"explain-app\",\"method\":\"GET\",\"path\":\"/x\",\"sourceSite\":\"tokyo\"}");
+            assertThat(allowed.statusCode()).isEqualTo(200);
+            JsonNode decision = Http.json(allowed);
+            assertThat(decision.path("allowed").asBoolean()).isTrue();
+            assertThat(decision.path("policy").asString()).isEqualTo("default/explain-policy");
+            assertThat(decision.path("rule").asString()).isEqualTo("tokyo-reads");
+            assertThat(decision.path("trace").size()).isPositive();
+        });
+
+        JsonNode denied = Http.json(reader.post("/v1/explain", JSON,
+                "{\"loadBalancer\":\"default/explain-app\",\"method\":\"POST\",\"path\":\"/x\",\"sourceSite\":\"tokyo\"}"));
+        assertThat(denied.path("allowed").asBoolean()).isFalse();
+        assertThat(denied.path("rule").isNull()).isTrue();
+
+        HttpResponse<String> unknownHost = reader.post("/v1/explain", JSON, "{\"host\":\"nowhere-app\"}");
+        assertThat(unknownHost.statusCode()).isEqualTo(400);
+        assertThat(Http.json(unknownHost).path("error").asString())
+                .contains("host: \"nowhere-app\" (expected: a domain of a load balancer advertised at site tokyo)");
+        HttpResponse<String> badIp = reader.post("/v1/explain", JSON, "{\"host\":\"explain-app\",\"clientIp\":\"osaka\"}");
+        assertThat(badIp.statusCode()).isEqualTo(400);
+        assertThat(Http.json(badIp).path("error").asString()).contains("clientIp: \"osaka\" (expected: an IPv4 or IPv6 address)");
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.isthmus.mesh.client.internal;
 
 import io.isthmus.mesh.MeshException;
 import io.isthmus.mesh.pki.MeshIdentityException;
+import io.isthmus.mesh.pki.SpiffeId;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
@@ -23,6 +24,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
+import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
@@ -44,11 +46,13 @@ public final class TlsSettings {
      * @param clientChainPem the client certificate chain, or {@code null}
      * @param clientKeyPem the client private key, or {@code null}
      * @param insecure whether to accept any server certificate for any host
+     * @param serverIdentity when not null, the SPIFFE id the server certificate must carry; the host name
+     *     is then not checked
      * @return the context
      * @throws MeshIdentityException when a PEM text is malformed or the key does not match the certificate
      */
     public static SSLContext sslContext(@Nullable String trustedPem, @Nullable String clientChainPem,
-            @Nullable String clientKeyPem, boolean insecure) {
+            @Nullable String clientKeyPem, boolean insecure, @Nullable SpiffeId serverIdentity) {
         try {
             TrustManager[] trustManagers = null;
             if (insecure) {
@@ -63,6 +67,10 @@ public final class TlsSettings {
                 TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
                 tmf.init(trustStore);
                 trustManagers = tmf.getTrustManagers();
+                if (serverIdentity != null) {
+                    trustManagers = new TrustManager[] {new MeshIdentityTrust(
+                            (X509TrustManager) trustManagers[0], serverIdentity)};
+                }
             }
             KeyManager[] keyManagers = null;
             if (clientChainPem != null && clientKeyPem != null) {
@@ -171,6 +179,70 @@ public final class TlsSettings {
         @Override
         public X509Certificate[] getAcceptedIssuers() {
             return new X509Certificate[0];
+        }
+    }
+
+    /**
+     * Trusts a server whose chain the trusted certificates accept and whose certificate carries the
+     * expected SPIFFE id; the host name plays no part, as mesh certificates name identities, not hosts.
+     */
+    private static final class MeshIdentityTrust extends X509ExtendedTrustManager {
+        private final X509TrustManager chains;
+        private final SpiffeId expected;
+
+        MeshIdentityTrust(X509TrustManager chains, SpiffeId expected) {
+            this.chains = chains;
+            this.expected = expected;
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            // The two-argument check validates the chain without endpoint identification.
+            chains.checkServerTrusted(chain, authType);
+            SpiffeId presented;
+            try {
+                presented = SpiffeId.fromCertificate(chain[0]);
+            } catch (MeshIdentityException e) {
+                throw new CertificateException("server certificate carries no usable SPIFFE id (expected: "
+                        + expected + "): " + e.getMessage(), e);
+            }
+            if (!presented.equals(expected)) {
+                throw new CertificateException("server identity " + presented + " (expected: " + expected + ")");
+            }
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("a client-side trust manager does not check clients");
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return chains.getAcceptedIssuers();
         }
     }
 }

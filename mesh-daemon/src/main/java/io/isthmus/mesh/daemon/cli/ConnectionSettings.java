@@ -2,6 +2,8 @@ package io.isthmus.mesh.daemon.cli;
 
 import io.isthmus.mesh.client.MeshConnection;
 import io.isthmus.mesh.daemon.cli.Meshctl.UsageException;
+import io.isthmus.mesh.pki.MeshIdentityException;
+import io.isthmus.mesh.pki.SpiffeId;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -26,7 +28,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
 final class ConnectionSettings {
 
     static final List<String> FILE_KEYS = List.of("server", "token", "tokenFile", "certificateAuthority",
-            "clientCertificate", "clientKey", "insecureSkipTlsVerify");
+            "clientCertificate", "clientKey", "insecureSkipTlsVerify", "serverIdentity");
 
     private final String server;
     private final @Nullable String token;
@@ -34,17 +36,19 @@ final class ConnectionSettings {
     private final @Nullable Path clientCertificate;
     private final @Nullable Path clientKey;
     private final boolean insecureSkipTlsVerify;
+    private final @Nullable String serverIdentity;
     private final @Nullable Duration requestTimeout;
 
     private ConnectionSettings(String server, @Nullable String token, @Nullable Path certificateAuthority,
             @Nullable Path clientCertificate, @Nullable Path clientKey, boolean insecureSkipTlsVerify,
-            @Nullable Duration requestTimeout) {
+            @Nullable String serverIdentity, @Nullable Duration requestTimeout) {
         this.server = server;
         this.token = token;
         this.certificateAuthority = certificateAuthority;
         this.clientCertificate = clientCertificate;
         this.clientKey = clientKey;
         this.insecureSkipTlsVerify = insecureSkipTlsVerify;
+        this.serverIdentity = serverIdentity;
         this.requestTimeout = requestTimeout;
     }
 
@@ -113,8 +117,10 @@ final class ConnectionSettings {
         if (insecure) {
             ca = null; // nothing is verified, so no bundle is needed
         }
+        String serverIdentity = first(flags.serverIdentity, env.get("MESHCTL_SERVER_IDENTITY"),
+                file.text("serverIdentity"));
         return new ConnectionSettings(server.strip(), token, ca, clientCertificate, clientKey, insecure,
-                flags.requestTimeout);
+                insecure ? null : serverIdentity, flags.requestTimeout);
     }
 
     MeshConnection toConnection() {
@@ -144,7 +150,18 @@ final class ConnectionSettings {
             builder.clientCredentials(read(clientCertificate, "client certificate"), read(clientKey, "client key"));
         }
         builder.insecureSkipTlsVerify(insecureSkipTlsVerify);
-        return builder.build();
+        if (serverIdentity != null) {
+            try {
+                builder.serverIdentity(SpiffeId.parse(serverIdentity.strip()));
+            } catch (MeshIdentityException e) {
+                throw new UsageException("server identity: " + e.getMessage(), e);
+            }
+        }
+        try {
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage() == null ? "bad setting" : e.getMessage(), e);
+        }
     }
 
     @SafeVarargs

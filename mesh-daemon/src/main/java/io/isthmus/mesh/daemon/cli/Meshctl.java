@@ -48,9 +48,9 @@ import picocli.CommandLine.Spec;
         footer = {"  Each setting comes from a flag, else the environment, else the config file.",
             "  Environment: MESHCTL_SERVER, MESHCTL_TOKEN, MESHCTL_TOKEN_FILE,",
             "    MESHCTL_CERTIFICATE_AUTHORITY, MESHCTL_CLIENT_CERTIFICATE, MESHCTL_CLIENT_KEY,",
-            "    MESHCTL_INSECURE_SKIP_TLS_VERIFY, MESHCTL_CONFIG.",
+            "    MESHCTL_INSECURE_SKIP_TLS_VERIFY, MESHCTL_SERVER_IDENTITY, MESHCTL_CONFIG.",
             "  Config file ~/.isthmus/meshctl.yaml: server, token, tokenFile,",
-            "    certificateAuthority, clientCertificate, clientKey, insecureSkipTlsVerify.",
+            "    certificateAuthority, clientCertificate, clientKey, insecureSkipTlsVerify, serverIdentity.",
             "",
             "Kinds: site|sites, lb|loadbalancer|loadbalancers, pool|originpool|originpools,",
             "  policy|servicepolicy|servicepolicies, fw|networkfirewall|networkfirewalls."},
@@ -106,6 +106,11 @@ public final class Meshctl implements Runnable {
     @Option(names = "--insecure-skip-tls-verify", scope = ScopeType.INHERIT,
             description = "Accept any server certificate (development only; prints a warning).")
     boolean insecureSkipTlsVerify;
+
+    @Option(names = "--server-identity", scope = ScopeType.INHERIT, paramLabel = "SPIFFE-ID",
+            description = "Check the server's certificate as this mesh identity instead of by host name, e.g. "
+                    + "spiffe://mesh.example/site/tokyo for the daemon of site tokyo (env MESHCTL_SERVER_IDENTITY).")
+    @Nullable String serverIdentity;
 
     @Option(names = "--config", scope = ScopeType.INHERIT, paramLabel = "FILE",
             description = "Config file; default ~/.isthmus/meshctl.yaml (env MESHCTL_CONFIG).")

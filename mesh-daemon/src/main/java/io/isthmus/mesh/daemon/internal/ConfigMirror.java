@@ -4,15 +4,20 @@ import io.isthmus.mesh.config.ConfigEvent;
 import io.isthmus.mesh.config.ConfigListener;
 import io.isthmus.mesh.config.ConfigSnapshot;
 import io.isthmus.mesh.config.ConfigStore;
+import io.isthmus.mesh.config.ConfigValidationException;
 import io.isthmus.mesh.config.ConfigWatch;
 import io.isthmus.mesh.config.Versioned;
+import io.isthmus.mesh.model.Kind;
 import io.isthmus.mesh.model.MeshObject;
 import io.isthmus.mesh.model.ObjectKey;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -33,6 +38,8 @@ import org.slf4j.LoggerFactory;
 public final class ConfigMirror implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(ConfigMirror.class);
+
+    private final AtomicLong refused = new AtomicLong();
 
     private final ConfigStore source;
     private final ConfigStore local;
@@ -104,15 +111,21 @@ public final class ConfigMirror implements AutoCloseable {
     private void reconcile(List<MeshObject> objects, long revision) {
         Map<ObjectKey, MeshObject> wanted = new HashMap<>();
         objects.forEach(o -> wanted.put(o.key(), o));
+        List<ObjectKey> stale = new ArrayList<>();
         for (Versioned<MeshObject> have : local.snapshot().objects()) {
             if (!wanted.containsKey(have.object().key())) {
-                local.delete(have.object().key());
+                stale.add(have.object().key());
             }
         }
-        for (MeshObject object : objects) {
+        // Referrers go before what they refer to, so that no step leaves a dangling reference.
+        stale.sort(Comparator.comparingInt(key -> key.kind() == Kind.LOAD_BALANCER ? 0 : 1));
+        stale.forEach(key -> refuseInvalid(key, () -> local.delete(key)));
+        List<MeshObject> ordered = new ArrayList<>(objects);
+        ordered.sort(Comparator.comparingInt(o -> o.kind() == Kind.LOAD_BALANCER ? 1 : 0));
+        for (MeshObject object : ordered) {
             Optional<Versioned<MeshObject>> have = local.get(object.key());
             if (have.isEmpty() || !have.get().object().equals(object)) {
-                local.put(object);
+                refuseInvalid(object.key(), () -> local.put(object));
             }
         }
         record(revision);
@@ -125,15 +138,38 @@ public final class ConfigMirror implements AutoCloseable {
             }
             Versioned<MeshObject> object = event.object();
             if (event.type() == ConfigEvent.Type.DELETE || object == null) {
-                local.delete(event.key());
+                refuseInvalid(event.key(), () -> local.delete(event.key()));
             } else {
                 Optional<Versioned<MeshObject>> have = local.get(event.key());
                 if (have.isEmpty() || !have.get().object().equals(object.object())) {
-                    local.put(object.object());
+                    refuseInvalid(event.key(), () -> local.put(object.object()));
                 }
             }
             record(event.revision());
         }
+    }
+
+    /**
+     * Applies one change to the local copy unless it would break a reference between objects (a store
+     * written to directly can hold such a state): the router keeps its last consistent configuration,
+     * and the refusal is logged and counted.
+     */
+    private void refuseInvalid(ObjectKey key, Runnable change) {
+        try {
+            change.run();
+        } catch (ConfigValidationException e) {
+            refused.incrementAndGet();
+            logger.warn("refused {} from the config store: {}", key, e.getMessage());
+        }
+    }
+
+    /**
+     * Returns how many changes from the store were refused because they would break a reference.
+     *
+     * @return the count since start
+     */
+    public long refusedChanges() {
+        return refused.get();
     }
 
     private void record(long revision) {

@@ -118,7 +118,7 @@ class MeshctlApplyTest extends MeshctlHarness {
         String[] lines = result.err().split("\n");
         assertThat(lines).hasSize(4);
         assertThat(lines[0]).startsWith("error: " + file + ": document 1 (line 5): loadBalancers[osaka-app].spec.domainz: "
-                + "(unknown field; expected one of: domains, advertiseSites, defaultPool)");
+                + "(unknown field; expected one of: type, port, domains, advertiseSites, advertiseSelector, routes, defaultPool, servicePolicies)");
         assertThat(lines[1]).startsWith("error: " + file + ": document 2 (line 10): originPools[osaka-pool].endpoints[0]");
         assertThat(lines[2]).startsWith("error: " + file + ": document 3 (line 14): malformed YAML at line 16, column 1: while parsing a flow sequence");
         assertThat(lines[3]).isEqualTo("error: 3 invalid documents; nothing was applied");

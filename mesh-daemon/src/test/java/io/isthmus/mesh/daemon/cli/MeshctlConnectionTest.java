@@ -127,6 +127,23 @@ class MeshctlConnectionTest extends MeshctlHarness {
     }
 
     @Test
+    void serverIdentityAcceptsADaemonsSiteCertificateWithoutAHostName() throws Exception {
+        String url = startHttps(keyStore(AdminTls.siteKeyStore(CA.issueSite("tokyo"), home)));
+        Path ca = write("ca.pem", CA.certificatePem());
+
+        Result ok = meshctlRaw("--server", url, "--ca", ca.toString(),
+                "--server-identity", "spiffe://" + CA.trustDomain() + "/site/tokyo", "status");
+        Result wrong = meshctlRaw("--server", url, "--ca", ca.toString(),
+                "--server-identity", "spiffe://" + CA.trustDomain() + "/site/osaka", "status");
+
+        assertThat(ok.err()).isEmpty();
+        assertThat(ok.code()).isZero();
+        assertThat(wrong.code()).isEqualTo(3);
+        assertThat(wrong.err()).contains("server identity spiffe://" + CA.trustDomain() + "/site/tokyo (expected: spiffe://"
+                + CA.trustDomain() + "/site/osaka)");
+    }
+
+    @Test
     void trustedCertificateFromTheConfigFileWorks() throws Exception {
         String url = startHttps(keyStore(AdminTls.serverKeyStoreFor127001(CA, home)));
         write("ca.pem", CA.certificatePem());

@@ -36,6 +36,7 @@ final class MockKubernetes implements BeforeEachCallback, AfterEachCallback {
     private KubernetesClient client;
     private KubernetesClient setup;
     private int port;
+    private boolean stopped;
     private final List<ApiRequest> requests = new ArrayList<>();
 
     @Override
@@ -77,9 +78,21 @@ final class MockKubernetes implements BeforeEachCallback, AfterEachCallback {
 
     /** Stops the API server and starts a new one on the same port with the same stored objects. */
     void restart() throws InterruptedException {
+        stop();
+        resume();
+    }
+
+    /** Stops the API server; the stored objects are kept for {@link #resume()}. */
+    synchronized void stop() throws InterruptedException {
         drain();
         server.destroy();
+        stopped = true;
+    }
+
+    /** Starts a new API server on the same port with the stored objects. */
+    synchronized void resume() {
         server = newServer(port);
+        stopped = false;
     }
 
     /** @return every request the code under test made so far */
@@ -96,6 +109,9 @@ final class MockKubernetes implements BeforeEachCallback, AfterEachCallback {
     }
 
     private synchronized void drain() throws InterruptedException {
+        if (stopped) {
+            return;
+        }
         RecordedRequest r;
         while ((r = server.takeRequest(0, TimeUnit.MILLISECONDS)) != null) {
             String agent = r.getHeader("User-Agent");

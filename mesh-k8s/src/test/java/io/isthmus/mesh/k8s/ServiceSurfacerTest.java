@@ -80,7 +80,7 @@ class ServiceSurfacerTest {
     }
 
     @Test
-    void surfacesRemoteLoadBalancerAsSelectorlessNodePortServiceWithEndpointSlice() {
+    void surfacesRemoteLoadBalancerAsSelectorlessNodePortServiceWithEndpointSlice() throws Exception {
         store.put(osakaApp);
         start(builder());
 
@@ -112,6 +112,9 @@ class ServiceSurfacerTest {
             assertThat(e.getConditions().getReady()).isTrue();
         });
         assertThat(events).extracting(SurfacingStatus::state).containsExactly(State.SURFACED);
+        assertThat(k8s.requests()).extracting(r -> r.apiGroup() + "/" + r.resource() + ":" + r.verb())
+                .contains("/services:get", "/services:create", "/services:list",
+                        "discovery.k8s.io/endpointslices:create", "discovery.k8s.io/endpointslices:list");
     }
 
     @Test
@@ -279,11 +282,20 @@ class ServiceSurfacerTest {
 
     @Test
     void retriesWithBackoffAfterTheApiServerWasDown() throws Exception {
-        k8s.restart(); // a fresh server on the same port, so the surfacer's client reaches it
+        k8s.stop();
         store.put(osakaApp);
         start(builder());
-        await().atMost(WAIT).until(() -> service("default", "osaka-app") != null);
-        assertThat(surfacer.status(osakaApp.key())).hasValueSatisfying(s -> assertThat(s.state()).isEqualTo(State.SURFACED));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(surfacer.status(osakaApp.key()))
+                .hasValueSatisfying(s -> {
+                    assertThat(s.state()).isEqualTo(State.PENDING);
+                    assertThat(s.reason()).startsWith("Kubernetes API error, retrying");
+                }));
+
+        k8s.resume();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(surfacer.status(osakaApp.key()))
+                .hasValueSatisfying(s -> assertThat(s.state()).isEqualTo(State.SURFACED)));
+        assertThat(service("default", "osaka-app")).isNotNull();
+        assertThat(slice("default", "osaka-app")).isNotNull();
     }
 
     @Test

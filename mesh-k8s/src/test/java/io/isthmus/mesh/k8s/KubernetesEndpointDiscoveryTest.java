@@ -1,0 +1,199 @@
+package io.isthmus.mesh.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.isthmus.mesh.model.Endpoint;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class KubernetesEndpointDiscoveryTest {
+
+    private static final Duration WITHIN_A_SECOND = Duration.ofSeconds(1);
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final ServiceReference ORDERS = ServiceReference.parse("orders.shop:8080");
+
+    @RegisterExtension
+    final MockKubernetes k8s = new MockKubernetes();
+
+    private KubernetesClient setup;
+    private KubernetesEndpointDiscovery discovery;
+    private final AtomicReference<@Nullable List<DiscoveredEndpoint>> seen = new AtomicReference<>();
+    private final AtomicInteger calls = new AtomicInteger();
+
+    @BeforeEach
+    void start() {
+        setup = k8s.setup();
+        discovery = KubernetesEndpointDiscovery.of(k8s.client());
+    }
+
+    @AfterEach
+    void stop() {
+        discovery.close();
+    }
+
+    private void subscribe() {
+        discovery.subscribe(ORDERS, (service, endpoints) -> {
+            assertThat(service).isEqualTo(ORDERS);
+            seen.set(endpoints);
+            calls.incrementAndGet();
+        });
+    }
+
+    private void ordersService(IntOrString targetPort) {
+        setup.services().inNamespace("shop").resource(new ServiceBuilder()
+                .withNewMetadata().withName("orders").endMetadata()
+                .withNewSpec().addToSelector("app", "orders")
+                    .addNewPort().withName("http").withPort(8080).withTargetPort(targetPort).endPort()
+                    .addNewPort().withName("metrics").withPort(9100).withTargetPort(new IntOrString(9100)).endPort()
+                .endSpec().build()).create();
+    }
+
+    private static EndpointSliceBuilder slice(String name, String portName, int port) {
+        return new EndpointSliceBuilder()
+                .withNewMetadata().withName(name).addToLabels("kubernetes.io/service-name", "orders").endMetadata()
+                .withAddressType("IPv4")
+                .addNewPort().withName(portName).withPort(port).withProtocol("TCP").endPort()
+                .addNewPort().withName("metrics").withPort(9100).endPort();
+    }
+
+    private static io.fabric8.kubernetes.api.model.discovery.v1.Endpoint endpoint(String ip, @Nullable Boolean ready,
+            @Nullable String zone) {
+        EndpointBuilder b = new EndpointBuilder().withAddresses(ip).withZone(zone);
+        if (ready != null) {
+            b.withNewConditions().withReady(ready).endConditions();
+        }
+        return b.build();
+    }
+
+    private EndpointSlice create(EndpointSlice slice) {
+        return setup.discovery().v1().endpointSlices().inNamespace("shop").resource(slice).create();
+    }
+
+    private void update(EndpointSlice slice) {
+        setup.discovery().v1().endpointSlices().inNamespace("shop").resource(slice).update();
+    }
+
+    private static DiscoveredEndpoint at(String hostPort, @Nullable String zone) {
+        return DiscoveredEndpoint.of(Endpoint.parse(hostPort), zone);
+    }
+
+    @Test
+    void deliversReadyEndpointsWithZonesThroughANamedTargetPort() {
+        ordersService(new IntOrString("web"));
+        create(slice("orders-abc", "http", 8081).withEndpoints(
+                endpoint("10.0.0.1", true, "zone-a"),
+                endpoint("10.0.0.2", null, "zone-b"),
+                endpoint("10.0.0.3", false, "zone-a")).build());
+        subscribe();
+
+        await().atMost(WAIT).untilAsserted(() -> assertThat(seen.get()).containsExactly(
+                at("10.0.0.1:8081", "zone-a"), at("10.0.0.2:8081", "zone-b")));
+    }
+
+    @Test
+    void usesANumericTargetPortWhenTheSliceNamesNoSuchPort() {
+        ordersService(new IntOrString(8443));
+        create(slice("orders-abc", "other", 1).withEndpoints(endpoint("10.0.0.1", true, null)).build());
+        subscribe();
+
+        await().atMost(WAIT).untilAsserted(() -> assertThat(seen.get()).containsExactly(at("10.0.0.1:8443", null)));
+    }
+
+    @Test
+    void readinessChangesAndScaleUpReachTheListenerWithinASecond() {
+        ordersService(new IntOrString("web"));
+        EndpointSlice first = create(slice("orders-abc", "http", 8081)
+                .withEndpoints(endpoint("10.0.0.1", true, "zone-a"), endpoint("10.0.0.2", false, "zone-a")).build());
+        subscribe();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(seen.get()).containsExactly(at("10.0.0.1:8081", "zone-a")));
+
+        update(new EndpointSliceBuilder(first).withEndpoints(
+                endpoint("10.0.0.1", true, "zone-a"), endpoint("10.0.0.2", true, "zone-a")).build());
+        await().atMost(WITHIN_A_SECOND).untilAsserted(() -> assertThat(seen.get()).containsExactly(
+                at("10.0.0.1:8081", "zone-a"), at("10.0.0.2:8081", "zone-a")));
+
+        create(slice("orders-def", "http", 8081).withEndpoints(endpoint("10.0.1.9", true, "zone-b")).build());
+        await().atMost(WITHIN_A_SECOND).untilAsserted(() -> assertThat(seen.get()).containsExactly(
+                at("10.0.0.1:8081", "zone-a"), at("10.0.0.2:8081", "zone-a"), at("10.0.1.9:8081", "zone-b")));
+
+        setup.discovery().v1().endpointSlices().inNamespace("shop").withName("orders-abc").delete();
+        await().atMost(WITHIN_A_SECOND).untilAsserted(() -> assertThat(seen.get()).containsExactly(
+                at("10.0.1.9:8081", "zone-b")));
+    }
+
+    @Test
+    void ignoresSlicesOfOtherServicesAndPortsOfOtherServicePorts() {
+        ordersService(new IntOrString("web"));
+        create(new EndpointSliceBuilder(slice("payments-abc", "http", 7000).withEndpoints(endpoint("10.9.9.9", true, null))
+                .build()).editMetadata().addToLabels("kubernetes.io/service-name", "payments").endMetadata().build());
+        create(slice("orders-abc", "http", 8081).withEndpoints(endpoint("10.0.0.1", true, null)).build());
+        subscribe();
+
+        await().atMost(WAIT).untilAsserted(() -> assertThat(seen.get()).containsExactly(at("10.0.0.1:8081", null)));
+    }
+
+    @Test
+    void deliversAnEmptyListForAMissingServiceThenItsEndpointsOnceCreated() {
+        subscribe();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(seen.get()).isEmpty());
+
+        create(slice("orders-abc", "http", 8081).withEndpoints(endpoint("10.0.0.1", true, null)).build());
+        ordersService(new IntOrString("web"));
+        await().atMost(WITHIN_A_SECOND).untilAsserted(() -> assertThat(seen.get()).containsExactly(at("10.0.0.1:8081", null)));
+
+        setup.services().inNamespace("shop").withName("orders").delete();
+        await().atMost(WITHIN_A_SECOND).untilAsserted(() -> assertThat(seen.get()).isEmpty());
+    }
+
+    @Test
+    void recoversAfterTheApiServerRestarts() throws Exception {
+        ordersService(new IntOrString("web"));
+        EndpointSlice slice = create(slice("orders-abc", "http", 8081).withEndpoints(endpoint("10.0.0.1", true, null)).build());
+        subscribe();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(seen.get()).containsExactly(at("10.0.0.1:8081", null)));
+
+        k8s.restart();
+        update(new EndpointSliceBuilder(slice).withEndpoints(endpoint("10.0.0.1", true, null), endpoint("10.0.0.5", true, null))
+                .build());
+        await().atMost(WAIT).untilAsserted(() -> assertThat(seen.get()).containsExactly(
+                at("10.0.0.1:8081", null), at("10.0.0.5:8081", null)));
+    }
+
+    @Test
+    void closedSubscriptionHearsNoMore() {
+        ordersService(new IntOrString("web"));
+        EndpointSlice slice = create(slice("orders-abc", "http", 8081).withEndpoints(endpoint("10.0.0.1", true, null)).build());
+        Subscription subscription = discovery.subscribe(ORDERS, (s, e) -> calls.incrementAndGet());
+        await().atMost(WAIT).until(() -> calls.get() == 1);
+        subscription.close();
+
+        update(new EndpointSliceBuilder(slice).withEndpoints(endpoint("10.0.0.2", true, null)).build());
+        // A second subscription sees the change; by then the closed one would have been told too.
+        AtomicReference<@Nullable List<DiscoveredEndpoint>> other = new AtomicReference<>();
+        discovery.subscribe(ORDERS, (s, e) -> other.set(e));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(other.get()).containsExactly(at("10.0.0.2:8081", null)));
+        assertThat(calls.get()).isEqualTo(1);
+    }
+
+    @Test
+    void refusesSubscriptionsAfterClose() {
+        discovery.close();
+        assertThatThrownBy(() -> discovery.subscribe(ORDERS, (s, e) -> {}))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("orders.shop:8080");
+    }
+}

@@ -169,6 +169,7 @@ public final class ServiceSurfacer implements AutoCloseable {
     private final Set<String> reportedConflicts = new HashSet<>();
     private @Nullable ConfigWatch configWatch;
     private @Nullable SharedIndexInformer<Pod> routerPods;
+    private @Nullable SharedIndexInformer<Service> ownedServices;
     private boolean loaded;
     private boolean reconcileQueued;
     private int failures;
@@ -284,6 +285,30 @@ public final class ServiceSurfacer implements AutoCloseable {
             routerPods = informer;
             informer.start();
         }
+        // Someone deleting a surfaced Service is repaired right away; other drift at the next resync.
+        // Only deletions trigger: reacting to updates could loop with the API server's defaulting.
+        SharedIndexInformer<Service> owned = client.services().inAnyNamespace()
+                .withLabel(MANAGED_BY_LABEL, MANAGED_BY_VALUE).runnableInformer(0);
+        owned.exceptionHandler((isStarted, cause) -> {
+            logger.warn("Watch of Isthmus Services failed ({}); retrying", cause.toString());
+            return !closed;
+        });
+        owned.addEventHandler(new ResourceEventHandler<Service>() {
+            @Override
+            public void onAdd(Service service) {}
+
+            @Override
+            public void onUpdate(Service oldService, Service newService) {}
+
+            @Override
+            public void onDelete(Service service, boolean deletedFinalStateUnknown) {
+                if (ownedBySite(service.getMetadata())) {
+                    submit(ServiceSurfacer.this::requestReconcile);
+                }
+            }
+        });
+        ownedServices = owned;
+        owned.start();
         worker.scheduleWithFixedDelay(() -> requestReconcile(), resyncInterval.toMillis(), resyncInterval.toMillis(),
                 TimeUnit.MILLISECONDS);
         return this;
@@ -331,6 +356,9 @@ public final class ServiceSurfacer implements AutoCloseable {
         }
         if (routerPods != null) {
             routerPods.stop();
+        }
+        if (ownedServices != null) {
+            ownedServices.stop();
         }
         worker.shutdownNow();
     }
@@ -541,7 +569,7 @@ public final class ServiceSurfacer implements AutoCloseable {
             logger.info("Created Service {} for load balancer {}", d.id(), key);
         } else {
             Service wanted = updatedService(existing, d);
-            service = wanted.equals(existing) ? existing
+            service = sameManagedFields(wanted, existing) ? existing
                     : client.services().inNamespace(d.namespace()).resource(wanted).update();
         }
         for (String family : List.of("ipv4", "ipv6")) {
@@ -561,7 +589,7 @@ public final class ServiceSurfacer implements AutoCloseable {
             EndpointSlice wanted = slice(d, service, sliceName, family, addresses, current);
             if (current == null) {
                 client.discovery().v1().endpointSlices().inNamespace(d.namespace()).resource(wanted).create();
-            } else if (!wanted.equals(current)) {
+            } else if (!sameManagedFields(wanted, current)) {
                 client.discovery().v1().endpointSlices().inNamespace(d.namespace()).resource(wanted).update();
             }
         }
@@ -614,6 +642,44 @@ public final class ServiceSurfacer implements AutoCloseable {
                     .withPorts(servicePortOf(d, nodePort))
                 .endSpec()
                 .build();
+    }
+
+    /** Compares only what the surfacer sets, so that fields the API server defaults cause no update. */
+    private static boolean sameManagedFields(Service wanted, Service actual) {
+        return sameManagedMetadata(wanted.getMetadata(), actual.getMetadata())
+                && Objects.equals(wanted.getSpec().getType(), actual.getSpec().getType())
+                && (actual.getSpec().getSelector() == null || actual.getSpec().getSelector().isEmpty())
+                && portsOf(wanted).equals(portsOf(actual));
+    }
+
+    private static List<String> portsOf(Service service) {
+        return Objects.requireNonNullElse(service.getSpec().getPorts(), List.<ServicePort>of()).stream()
+                .map(p -> p.getName() + ' ' + p.getProtocol() + ' ' + p.getPort() + ' ' + p.getTargetPort())
+                .sorted().toList();
+    }
+
+    private static boolean sameManagedFields(EndpointSlice wanted, EndpointSlice actual) {
+        return sameManagedMetadata(wanted.getMetadata(), actual.getMetadata())
+                && Objects.equals(wanted.getAddressType(), actual.getAddressType())
+                && Objects.equals(wanted.getMetadata().getOwnerReferences(), actual.getMetadata().getOwnerReferences())
+                && Objects.equals(wanted.getPorts(), actual.getPorts())
+                && endpointsOf(wanted).equals(endpointsOf(actual));
+    }
+
+    private static List<String> endpointsOf(EndpointSlice slice) {
+        return Objects.requireNonNullElse(slice.getEndpoints(),
+                        List.<io.fabric8.kubernetes.api.model.discovery.v1.Endpoint>of()).stream()
+                .map(e -> e.getAddresses() + " " + e.getNodeName() + ' '
+                        + (e.getConditions() == null ? null : e.getConditions().getReady()))
+                .sorted().toList();
+    }
+
+    private static boolean sameManagedMetadata(ObjectMeta wanted, ObjectMeta actual) {
+        Map<String, String> labels = Objects.requireNonNullElse(actual.getLabels(), Map.of());
+        Map<String, String> annotations = Objects.requireNonNullElse(actual.getAnnotations(), Map.of());
+        return labels.entrySet().containsAll(Objects.requireNonNullElse(wanted.getLabels(), Map.<String, String>of()).entrySet())
+                && annotations.entrySet().containsAll(
+                        Objects.requireNonNullElse(wanted.getAnnotations(), Map.<String, String>of()).entrySet());
     }
 
     private ServicePort servicePortOf(Desired d, @Nullable Integer nodePort) {

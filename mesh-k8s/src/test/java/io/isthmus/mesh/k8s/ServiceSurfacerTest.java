@@ -148,6 +148,35 @@ class ServiceSurfacerTest {
     }
 
     @Test
+    void recreatesASurfacedServiceDeletedBehindItsBack() {
+        store.put(osakaApp);
+        start(builder());
+        await().atMost(WAIT).until(() -> service("default", "osaka-app") != null && slice("default", "osaka-app") != null);
+        String oldUid = service("default", "osaka-app").getMetadata().getUid();
+
+        setup.services().inNamespace("default").withName("osaka-app").delete();
+        await().atMost(WAIT).until(() -> service("default", "osaka-app") != null
+                && !service("default", "osaka-app").getMetadata().getUid().equals(oldUid));
+        String newUid = service("default", "osaka-app").getMetadata().getUid();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(slice("default", "osaka-app").getMetadata().getOwnerReferences())
+                .singleElement().satisfies(o -> assertThat(o.getUid()).isEqualTo(newUid)));
+    }
+
+    @Test
+    void leavesServicesThatAreAlreadyCurrentUnchanged() {
+        store.put(osakaApp);
+        start(builder());
+        await().atMost(WAIT).until(() -> service("default", "osaka-app") != null && slice("default", "osaka-app") != null);
+        String serviceVersion = service("default", "osaka-app").getMetadata().getResourceVersion();
+        String sliceVersion = slice("default", "osaka-app").getMetadata().getResourceVersion();
+
+        store.put(LoadBalancer.builder("kyoto-app").domain("kyoto-app").advertiseAt("tokyo").defaultPool("osaka-pool").build());
+        await().atMost(WAIT).until(() -> service("default", "kyoto-app") != null && slice("default", "kyoto-app") != null);
+        assertThat(service("default", "osaka-app").getMetadata().getResourceVersion()).isEqualTo(serviceVersion);
+        assertThat(slice("default", "osaka-app").getMetadata().getResourceVersion()).isEqualTo(sliceVersion);
+    }
+
+    @Test
     void withdrawsTheServiceWhenTheLoadBalancerIsNoLongerAdvertisedHere() {
         store.put(osakaApp);
         start(builder());

@@ -245,6 +245,9 @@ class ServiceSurfacerTest {
                 .withNewSpec().addNewPort().withPort(80).endPort().endSpec().build());
         // Owned by another site of the mesh.
         create(owned("kyoto-app", "kyoto/router-k"));
+        // Same name as the orphan, in another namespace, not Isthmus's.
+        setup.services().inNamespace("team").resource(new ServiceBuilder().withNewMetadata().withName("gone-app")
+                .endMetadata().withNewSpec().addNewPort().withPort(80).endPort().endSpec().build()).create();
         store.put(osakaApp);
         start(builder());
 
@@ -252,6 +255,7 @@ class ServiceSurfacerTest {
         assertThat(service("default", "osaka-app")).isNotNull();
         assertThat(service("default", "lookalike")).isNotNull();
         assertThat(service("default", "kyoto-app")).isNotNull();
+        assertThat(service("team", "gone-app")).isNotNull();
     }
 
     @Test

@@ -202,6 +202,11 @@ public final class KubernetesEndpointDiscovery implements AutoCloseable {
         }
 
         @Override
+        public boolean isWatching() {
+            return !stopped && services.isWatching() && slices.isWatching();
+        }
+
+        @Override
         public void close() {
             stopped = true;
             services.stop();

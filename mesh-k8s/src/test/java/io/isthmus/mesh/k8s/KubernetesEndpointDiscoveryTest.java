@@ -46,8 +46,8 @@ class KubernetesEndpointDiscoveryTest {
         discovery.close();
     }
 
-    private void subscribe() {
-        discovery.subscribe(ORDERS, (service, endpoints) -> {
+    private Subscription subscribe() {
+        return discovery.subscribe(ORDERS, (service, endpoints) -> {
             assertThat(service).isEqualTo(ORDERS);
             seen.set(endpoints);
             calls.incrementAndGet();
@@ -164,29 +164,45 @@ class KubernetesEndpointDiscoveryTest {
     void recoversAfterTheApiServerRestarts() throws Exception {
         ordersService(new IntOrString("web"));
         EndpointSlice slice = create(slice("orders-abc", "http", 8081).withEndpoints(endpoint("10.0.0.1", true, null)).build());
-        subscribe();
+        Subscription subscription = subscribe();
         await().atMost(WAIT).untilAsserted(() -> assertThat(seen.get()).containsExactly(at("10.0.0.1:8081", null)));
+        await().atMost(WAIT).until(subscription::isWatching);
 
+        long servicesWatches = watches("services");
+        long sliceWatches = watches("endpointslices");
         k8s.restart();
+        // The mock server does not replay history to a watch that resumes from a resourceVersion (a
+        // real API server does, or answers 410 and the informer re-lists), so change the slice once
+        // both watches are back.
+        await().atMost(WAIT).until(() -> watches("services") > servicesWatches && watches("endpointslices") > sliceWatches
+                && subscription.isWatching());
         update(new EndpointSliceBuilder(slice).withEndpoints(endpoint("10.0.0.1", true, null), endpoint("10.0.0.5", true, null))
                 .build());
         await().atMost(WAIT).untilAsserted(() -> assertThat(seen.get()).containsExactly(
                 at("10.0.0.1:8081", null), at("10.0.0.5:8081", null)));
     }
 
+    private long watches(String resource) throws InterruptedException {
+        return k8s.requests().stream().filter(r -> r.resource().equals(resource) && r.verb().equals("watch")).count();
+    }
+
     @Test
     void closedSubscriptionHearsNoMore() {
         ordersService(new IntOrString("web"));
         EndpointSlice slice = create(slice("orders-abc", "http", 8081).withEndpoints(endpoint("10.0.0.1", true, null)).build());
-        Subscription subscription = discovery.subscribe(ORDERS, (s, e) -> calls.incrementAndGet());
-        await().atMost(WAIT).until(() -> calls.get() == 1);
-        subscription.close();
+        Subscription closed = discovery.subscribe(ORDERS, (s, e) -> calls.incrementAndGet());
+        AtomicReference<@Nullable List<DiscoveredEndpoint>> open = new AtomicReference<>();
+        Subscription other = discovery.subscribe(ORDERS, (s, e) -> open.set(e));
+        await().atMost(WAIT).until(() -> calls.get() == 1 && open.get() != null
+                && closed.isWatching() && other.isWatching() && k8s.openWatches() == 4);
 
+        closed.close();
+        assertThat(closed.isWatching()).isFalse();
+        await().atMost(WAIT).until(() -> k8s.openWatches() == 2);
         update(new EndpointSliceBuilder(slice).withEndpoints(endpoint("10.0.0.2", true, null)).build());
-        // A second subscription sees the change; by then the closed one would have been told too.
-        AtomicReference<@Nullable List<DiscoveredEndpoint>> other = new AtomicReference<>();
-        discovery.subscribe(ORDERS, (s, e) -> other.set(e));
-        await().atMost(WAIT).untilAsserted(() -> assertThat(other.get()).containsExactly(at("10.0.0.2:8081", null)));
+
+        // The open subscription hears the change; by then the closed one would have been told too.
+        await().atMost(WAIT).untilAsserted(() -> assertThat(open.get()).containsExactly(at("10.0.0.2:8081", null)));
         assertThat(calls.get()).isEqualTo(1);
     }
 

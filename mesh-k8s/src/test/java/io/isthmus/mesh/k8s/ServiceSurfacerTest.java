@@ -227,7 +227,13 @@ class ServiceSurfacerTest {
         assertThat(after.getSpec()).isEqualTo(mine.getSpec());
         assertThat(after.getMetadata().getLabels()).isEqualTo(Map.of("team", "payments"));
         assertThat(slice("default", "osaka-app")).isNull();
-        assertThat(k8s.client().services().inNamespace("default").list().getItems()).hasSize(1);
+        assertThat(setup.services().inNamespace("default").list().getItems()).hasSize(1);
+
+        // Later reconciles keep the conflict without repeating the event.
+        store.put(LoadBalancer.builder("kyoto-app").domain("kyoto-app").advertiseAt("tokyo").defaultPool("osaka-pool").build());
+        await().atMost(WAIT).until(() -> service("default", "kyoto-app") != null);
+        assertThat(setup.v1().events().inNamespace("default").list().getItems()).hasSize(1);
+        assertThat(surfacer.status(osakaApp.key())).hasValueSatisfying(s -> assertThat(s.state()).isEqualTo(State.CONFLICT));
     }
 
     @Test

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * discovery.close();   // closes every subscription; the caller still owns and closes the client
  * }</pre>
  *
- * <p>RBAC: {@code get, list, watch} on {@code services} and on {@code discovery.k8s.io/endpointslices}
+ * <p>RBAC: {@code list, watch} on {@code services} and on {@code discovery.k8s.io/endpointslices}
  * in the namespaces of the subscribed Services (see {@link RequiredPermissions}). Thread-safe.
  */
 public final class KubernetesEndpointDiscovery implements AutoCloseable {

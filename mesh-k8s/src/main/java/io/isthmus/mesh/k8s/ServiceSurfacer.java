@@ -101,10 +101,15 @@ import org.slf4j.LoggerFactory;
  * surfacer.close();   // the caller still owns and closes the client and the store
  * }</pre>
  *
- * <p>RBAC (see {@link RequiredPermissions}): {@code get, list, create, update, delete} on
- * {@code services} and {@code discovery.k8s.io/endpointslices} (cluster-wide: load balancers live
- * in any namespace), {@code list, watch} on {@code pods} of the router namespace, {@code create} on
- * {@code events}. Thread-safe.
+ * <p>Several routers of one site may run a surfacer each: they write the same desired state, and a
+ * write that loses a race ({@code 409 Conflict}) is retried. Configure {@link Builder#routerPods}
+ * then, so that every router puts all routers into the slices rather than only itself.
+ *
+ * <p>RBAC (see {@link RequiredPermissions}): {@code get, list, watch, create, update, delete} on
+ * {@code services} and {@code get, list, create, update, delete} on
+ * {@code discovery.k8s.io/endpointslices} (cluster-wide: load balancers live in any namespace),
+ * {@code list, watch} on {@code pods} of the router namespace, {@code create} on {@code events}.
+ * Thread-safe.
  */
 public final class ServiceSurfacer implements AutoCloseable {
 

@@ -139,11 +139,12 @@ class ServiceSurfacerTest {
         store.put(LoadBalancer.builder("osaka-app").domain("kansai-app").advertiseAt("tokyo").defaultPool("osaka-pool").build());
         await().atMost(WAIT).until(() -> service("default", "kansai-app") != null && slice("default", "kansai-app") != null);
         await().atMost(WAIT).until(() -> service("default", "osaka-app") == null && slice("default", "osaka-app") == null);
-        assertThat(surfacer.status(osakaApp.key())).hasValueSatisfying(s -> assertThat(s.serviceName()).isEqualTo("kansai-app"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(surfacer.status(osakaApp.key()))
+                .hasValueSatisfying(s -> assertThat(s.serviceName()).isEqualTo("kansai-app")));
 
         store.delete(osakaApp.key());
         await().atMost(WAIT).until(() -> service("default", "kansai-app") == null && slice("default", "kansai-app") == null);
-        assertThat(surfacer.status(osakaApp.key())).isEmpty();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(surfacer.status(osakaApp.key())).isEmpty());
         assertThat(events).extracting(SurfacingStatus::state).endsWith(State.REMOVED);
     }
 
@@ -184,7 +185,7 @@ class ServiceSurfacerTest {
 
         store.put(LoadBalancer.builder("osaka-app").domain("osaka-app.mesh.example").advertiseAt("kyoto").defaultPool("osaka-pool").build());
         await().atMost(WAIT).until(() -> service("default", "osaka-app") == null && slice("default", "osaka-app") == null);
-        assertThat(surfacer.status(osakaApp.key())).isEmpty();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(surfacer.status(osakaApp.key())).isEmpty());
     }
 
     @Test

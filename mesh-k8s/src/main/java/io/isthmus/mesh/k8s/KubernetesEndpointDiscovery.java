@@ -147,7 +147,12 @@ public final class KubernetesEndpointDiscovery implements AutoCloseable {
                     continue;
                 }
                 for (String address : ep.getAddresses()) {
-                    result.add(DiscoveredEndpoint.of(Endpoint.of(address, port), ep.getZone()));
+                    try {
+                        result.add(DiscoveredEndpoint.of(Endpoint.of(address, port), ep.getZone()));
+                    } catch (RuntimeException e) {
+                        logger.warn("Skipping endpoint {} port {} of EndpointSlice {} for {}: {}", address, port,
+                                slice.getMetadata() == null ? "?" : slice.getMetadata().getName(), ref, e.getMessage());
+                    }
                 }
             }
         }

@@ -106,6 +106,16 @@ class KubernetesEndpointDiscoveryTest {
     }
 
     @Test
+    void skipsAddressesThatAreNotValidEndpointsAndKeepsIpv6() {
+        ordersService(new IntOrString("web"));
+        create(slice("orders-abc", "http", 8081).withAddressType("IPv6")
+                .withEndpoints(endpoint("fd00::1", true, null), endpoint("not a host!", true, null)).build());
+        subscribe();
+
+        await().atMost(WAIT).untilAsserted(() -> assertThat(seen.get()).containsExactly(at("[fd00::1]:8081", null)));
+    }
+
+    @Test
     void usesANumericTargetPortWhenTheSliceNamesNoSuchPort() {
         ordersService(new IntOrString(8443));
         create(slice("orders-abc", "other", 1).withEndpoints(endpoint("10.0.0.1", true, null)).build());

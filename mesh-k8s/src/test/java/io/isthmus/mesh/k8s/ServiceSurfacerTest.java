@@ -118,6 +118,20 @@ class ServiceSurfacerTest {
     }
 
     @Test
+    void dualStackRouterGetsOneEndpointSlicePerAddressFamily() {
+        store.put(osakaApp);
+        start(builder().downwardApi(Map.of("POD_IPS", "10.1.0.8,fd00::8")));
+
+        await().atMost(WAIT).until(() -> setup.discovery().v1().endpointSlices().inNamespace("default")
+                .withName("osaka-app-isthmus-ipv6").get() != null && slice("default", "osaka-app") != null);
+        EndpointSlice v6 = setup.discovery().v1().endpointSlices().inNamespace("default").withName("osaka-app-isthmus-ipv6").get();
+        assertThat(v6.getAddressType()).isEqualTo("IPv6");
+        assertThat(v6.getEndpoints()).extracting(e -> e.getAddresses().get(0)).containsExactly("fd00::8");
+        assertThat(slice("default", "osaka-app").getEndpoints()).extracting(e -> e.getAddresses().get(0))
+                .containsExactly("10.1.0.5", "10.1.0.8");
+    }
+
+    @Test
     void createsClusterIpServiceInTheLoadBalancersNamespaceWhenConfigured() {
         LoadBalancer shop = LoadBalancer.builder("orders").namespace("shop").domain("orders")
                 .advertiseAt("tokyo").defaultPool("osaka-pool").build();

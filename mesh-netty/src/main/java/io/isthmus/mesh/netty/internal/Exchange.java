@@ -1,6 +1,7 @@
 package io.isthmus.mesh.netty.internal;
 
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -28,6 +29,7 @@ final class Exchange {
     private final Upstream upstream;
     private final boolean clientKeepAlive;
     private final long responseTimeoutMillis;
+    private final AccessRecord record;
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(4);
     /** Request parts queued while the upstream connects before reading pauses. */
     private static final int PENDING_LIMIT = 16;
@@ -42,8 +44,9 @@ final class Exchange {
     private boolean done;
 
     Exchange(ProxyHandler owner, Channel downstream, Upstream upstream, boolean clientKeepAlive,
-            long responseTimeoutMillis) {
+            long responseTimeoutMillis, AccessRecord record) {
         this.owner = owner;
+        this.record = record;
         this.downstream = downstream;
         this.upstream = upstream;
         this.clientKeepAlive = clientKeepAlive;
@@ -56,6 +59,7 @@ final class Exchange {
 
     /** Starts acquiring the upstream; request parts received meanwhile wait in a short queue. */
     void start() {
+        record.upstreamStartNanos = System.nanoTime();
         Future<Channel> acquired = upstream.acquire(downstream.eventLoop());
         if (acquired.isDone()) {
             onAcquired(acquired);
@@ -73,10 +77,12 @@ final class Exchange {
         }
         if (!acquired.isSuccess()) {
             Throwable cause = acquired.cause();
-            fail(upstream.unreachableStatus(), upstream.describe() + " is unreachable: " + describe(cause));
+            fail(upstream.unreachableStatus(), upstream.describe() + " is unreachable: " + describe(cause),
+                    "upstream_unreachable");
             return;
         }
         Channel ch = acquired.getNow();
+        record.endpoint = upstream.endpoint(ch);
         UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
         channel = ch;
         upstreamHandler = handler;
@@ -100,6 +106,9 @@ final class Exchange {
     void onRequestPart(HttpObject part) {
         if (part instanceof LastHttpContent) {
             requestComplete = true;
+        }
+        if (part instanceof HttpContent) {
+            record.requestBytes += ((HttpContent) part).content().readableBytes();
         }
         if (done) {
             ReferenceCountUtil.release(part);
@@ -138,7 +147,7 @@ final class Exchange {
             responseTimer = downstream.eventLoop().schedule(() -> {
                 if (!responseStarted && !done) {
                     fail(HttpResponseStatus.GATEWAY_TIMEOUT, upstream.describe() + " did not respond within "
-                            + responseTimeoutMillis + " ms");
+                            + responseTimeoutMillis + " ms", "upstream_timeout");
                 }
             }, responseTimeoutMillis, TimeUnit.MILLISECONDS);
         }
@@ -155,7 +164,7 @@ final class Exchange {
             if (response.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(part);
                 fail(HttpResponseStatus.BAD_GATEWAY, upstream.describe() + " sent a malformed response: "
-                        + describe(response.decoderResult().cause()));
+                        + describe(response.decoderResult().cause()), "upstream_malformed_response");
                 return;
             }
             if (response.status().code() < 200) {
@@ -164,13 +173,19 @@ final class Exchange {
                 return;
             }
             responseStarted = true;
+            upstream.outcome(Boolean.TRUE);
+            record.status = response.status().code();
             cancelTimer();
             upstreamKeepAlive = HttpUtil.isKeepAlive(response);
             owner.prepareResponse(response, clientKeepAlive && requestComplete);
         }
         boolean last = part instanceof LastHttpContent;
+        if (part instanceof HttpContent) {
+            record.responseBytes += ((HttpContent) part).content().readableBytes();
+        }
         if (last) {
             responseComplete = true;
+            record.upstreamEndNanos = System.nanoTime();
         }
         if (!last) {
             downstream.write(part, downstream.voidPromise());
@@ -211,7 +226,7 @@ final class Exchange {
             abort();
         } else {
             fail(HttpResponseStatus.BAD_GATEWAY, upstream.describe() + " closed the connection before responding"
-                    + (cause == null ? "" : ": " + describe(cause)));
+                    + (cause == null ? "" : ": " + describe(cause)), "upstream_closed");
         }
     }
 
@@ -219,21 +234,23 @@ final class Exchange {
     void onDownstreamClosed() {
         if (!done) {
             done = true;
+            upstream.outcome(null);
             cancelTimer();
             releasePending();
             releaseUpstream(false);
         }
     }
 
-    private void fail(HttpResponseStatus status, String reason) {
+    private void fail(HttpResponseStatus status, String reason, String reasonCode) {
         if (done) {
             return;
         }
         done = true;
+        upstream.outcome(Boolean.FALSE);
         cancelTimer();
         releasePending();
         releaseUpstream(false);
-        owner.exchangeFailed(this, status, reason, requestComplete);
+        owner.exchangeFailed(this, status, reason, reasonCode, requestComplete);
     }
 
     /** The response went out completely. */
@@ -256,7 +273,7 @@ final class Exchange {
         cancelTimer();
         releasePending();
         releaseUpstream(false);
-        owner.exchangeAborted(this);
+        owner.exchangeAborted(this, "response_aborted");
     }
 
     private void releaseUpstream(boolean reusable) {

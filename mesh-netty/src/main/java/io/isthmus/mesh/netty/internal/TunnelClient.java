@@ -54,18 +54,115 @@ final class TunnelClient {
         }
     };
 
+    /** Every tunnel this client has dialled and that is still open, on any event loop. */
+    private final java.util.Set<Channel> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Bumped when credentials change: connections of an older generation take no new streams. */
+    private volatile int generation;
+
+    private final io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry breakers;
+
     TunnelClient(RouterContext router) {
         this.router = router;
+        this.breakers = io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry.of(
+                io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.custom()
+                        .slidingWindowType(io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                        .slidingWindowSize(20)
+                        .minimumNumberOfCalls(5)
+                        .failureRateThreshold(50)
+                        .waitDurationInOpenState(java.time.Duration.ofMillis(router.settings.circuitOpenMillis))
+                        .permittedNumberOfCallsInHalfOpenState(2)
+                        .automaticTransitionFromOpenToHalfOpenEnabled(false)
+                        .build());
     }
 
+    /** The circuit breaker of a remote site, shared by all event loops. */
+    io.github.resilience4j.circuitbreaker.CircuitBreaker breaker(String site) {
+        return breakers.circuitBreaker(site);
+    }
+
+    /** @return 0 when the site's circuit is closed, 1 when open, 2 when half-open */
+    int stateCode(String site) {
+        switch (breaker(site).getState()) {
+            case CLOSED:
+                return 0;
+            case HALF_OPEN:
+                return 2;
+            default:
+                return 1;
+        }
+    }
+
+    /** New streams go to new tunnels (made with the current credentials); open streams finish on the old. */
+    void retireConnections() {
+        generation++;
+        for (Channel ch : open) {
+            ch.eventLoop().execute(() -> closeWhenIdle(ch));
+        }
+    }
+
+    /** Closes a tunnel gracefully (GOAWAY, then close once its streams are done). */
+    private void closeWhenIdle(Channel ch) {
+        io.netty.handler.codec.http2.Http2FrameCodec codec = ch.pipeline().get(io.netty.handler.codec.http2.Http2FrameCodec.class);
+        if (codec != null) {
+            codec.gracefulShutdownTimeoutMillis(router.drainMillis());
+        }
+        ch.close();
+    }
+
+    /** Closes every tunnel gracefully; completes when all are closed. */
+    java.util.concurrent.CompletableFuture<Void> drain() {
+        List<java.util.concurrent.CompletableFuture<Void>> closed = new java.util.ArrayList<>();
+        generation++;
+        for (Channel ch : open) {
+            java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+            ch.closeFuture().addListener(x -> f.complete(null));
+            closed.add(f);
+            ch.eventLoop().execute(() -> closeWhenIdle(ch));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(closed.toArray(java.util.concurrent.CompletableFuture<?>[]::new));
+    }
+
+    /** Closes every tunnel now. */
+    void closeAll() {
+        for (Channel ch : open) {
+            ch.close();
+        }
+    }
+
+    /** @return the tunnels open now, by remote site */
+    Map<String, Integer> openBySite() {
+        Map<String, Integer> counts = new HashMap<>();
+        for (Channel ch : open) {
+            String site = ch.attr(SITE).get();
+            if (site != null) {
+                counts.merge(site, 1, Integer::sum);
+            }
+        }
+        return counts;
+    }
+
+    private static final io.netty.util.AttributeKey<String> SITE = io.netty.util.AttributeKey.valueOf("isthmus.site");
+    private static final io.netty.util.AttributeKey<Integer> GENERATION =
+            io.netty.util.AttributeKey.valueOf("isthmus.generation");
+
+    /**
+     * Returns the upstream for one request to a remote site.
+     *
+     * @throws RouteException with 503 while the site's circuit breaker is open
+     */
     Upstream upstream(Site site) {
-        return new TunnelUpstream(site);
+        io.github.resilience4j.circuitbreaker.CircuitBreaker breaker = breaker(site.name());
+        if (!breaker.tryAcquirePermission()) {
+            throw new RouteException(HttpResponseStatus.SERVICE_UNAVAILABLE, "circuit_open", "site " + site.name()
+                    + " is failing: its circuit breaker is open, requests fail fast until it is probed again");
+        }
+        return new TunnelUpstream(site, breaker);
     }
 
     private Future<Channel> connection(EventLoop loop, Site site) {
         Map<String, Future<Channel>> bySite = connections.get();
         Future<Channel> existing = bySite.get(site.name());
-        if (existing != null && (!existing.isDone() || existing.isSuccess() && existing.getNow().isActive())) {
+        if (existing != null && (!existing.isDone() || existing.isSuccess() && usable(existing.getNow()))) {
             return existing;
         }
         Future<Channel> dialled = dial(loop, site);
@@ -80,6 +177,14 @@ final class TunnelClient {
         return dialled;
     }
 
+    private boolean usable(Channel ch) {
+        if (!ch.isActive() || !Integer.valueOf(generation).equals(ch.attr(GENERATION).get())) {
+            return false;
+        }
+        io.netty.handler.codec.http2.Http2FrameCodec codec = ch.pipeline().get(io.netty.handler.codec.http2.Http2FrameCodec.class);
+        return codec == null || !codec.connection().goAwayReceived() && !codec.connection().goAwaySent();
+    }
+
     private Future<Channel> dial(EventLoop loop, Site site) {
         Promise<Channel> ready = loop.newPromise();
         List<Endpoint> endpoints = site.tunnelEndpoints();
@@ -88,6 +193,7 @@ final class TunnelClient {
         }
         Endpoint endpoint = endpoints.get(0);
         SpiffeId expected = SpiffeId.ofSite(router.trustDomain, site.name());
+        int dialGeneration = generation;
         new Bootstrap()
                 .group(loop)
                 .channel(router.transport.clientChannel())
@@ -96,6 +202,8 @@ final class TunnelClient {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        ch.attr(SITE).set(site.name());
+                        ch.attr(GENERATION).set(dialGeneration);
                         SslHandler ssl = router.tunnelClientTls.newHandler(ch.alloc(),
                                 site.name() + '.' + router.trustDomain, endpoint.port());
                         ssl.setHandshakeTimeoutMillis(router.connectTimeoutMillis);
@@ -155,7 +263,11 @@ final class TunnelClient {
                 logger.debug("could not widen the connection window", e);
             }
             router.listener.tunnelEstablished(peer, ch.remoteAddress(), true);
-            ch.closeFuture().addListener(f -> router.listener.tunnelClosed(peer, ch.remoteAddress(), true));
+            open.add(ch);
+            ch.closeFuture().addListener(f -> {
+                open.remove(ch);
+                router.listener.tunnelClosed(peer, ch.remoteAddress(), true);
+            });
             logger.info("tunnel to site {} up: {} at {}", expected.site(), peer, ch.remoteAddress());
             ready.trySuccess(ch);
         }
@@ -235,9 +347,29 @@ final class TunnelClient {
     private final class TunnelUpstream implements Upstream {
 
         private final Site site;
+        private final io.github.resilience4j.circuitbreaker.CircuitBreaker breaker;
+        private final long start = System.nanoTime();
+        private boolean reported;
 
-        TunnelUpstream(Site site) {
+        TunnelUpstream(Site site, io.github.resilience4j.circuitbreaker.CircuitBreaker breaker) {
             this.site = site;
+            this.breaker = breaker;
+        }
+
+        @Override
+        public void outcome(@org.jspecify.annotations.Nullable Boolean success) {
+            if (reported) {
+                return;
+            }
+            reported = true;
+            if (success == null) {
+                breaker.releasePermission();
+            } else if (success) {
+                breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            } else {
+                breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS,
+                        new IllegalStateException("site " + site.name() + " failed"));
+            }
         }
 
         @Override

@@ -100,8 +100,9 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
             ctx.pipeline().remove(IngressHandler.class);
-            ctx.pipeline().addAfter(ctx.name(), null, newMultiplexer());
-            ctx.pipeline().addAfter(ctx.name(), null, newHttp2Codec());
+            ctx.pipeline().addAfter(ctx.name(), "h2-codec", newHttp2Codec());
+            ctx.pipeline().addAfter("h2-codec", null, newMultiplexer());
+            ctx.pipeline().addLast(new ErrorSink());
             ctx.pipeline().remove(this);
         }
     }
@@ -130,6 +131,21 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
         public void upgradeTo(ChannelHandlerContext ctx, FullHttpRequest request) {
             ctx.pipeline().remove(IngressHandler.class);
             delegate.upgradeTo(ctx, request);
+            ctx.pipeline().addLast(new ErrorSink());
+        }
+    }
+
+    /**
+     * The end of an HTTP/2 connection's pipeline: protocol errors were already answered with GOAWAY or
+     * RST_STREAM by the codec, which also closes the connection when needed; they are logged at debug
+     * level.
+     */
+    static final class ErrorSink extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private static final org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(ErrorSink.class);
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            logger.debug("HTTP/2 connection {}: {}", ctx.channel(), cause.toString());
         }
     }
 }

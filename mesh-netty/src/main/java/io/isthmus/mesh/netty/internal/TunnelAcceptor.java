@@ -69,7 +69,7 @@ final class TunnelAcceptor extends ChannelInitializer<Channel> {
                     stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true),
                             new TunnelStreamHandler(router, origins, peer));
                 }
-            }));
+            }), new IngressInitializer.ErrorSink());
             try {
                 codec.connection().local().flowController().incrementWindowSize(
                         codec.connection().connectionStream(), TunnelClient.CONNECTION_WINDOW - 65_535);

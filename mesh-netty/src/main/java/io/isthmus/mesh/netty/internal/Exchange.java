@@ -1,6 +1,11 @@
 package io.isthmus.mesh.netty.internal;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
@@ -24,12 +29,20 @@ import org.jspecify.annotations.Nullable;
  */
 final class Exchange {
 
+    private static final java.util.Set<HttpMethod> IDEMPOTENT = java.util.Set.of(HttpMethod.GET, HttpMethod.HEAD,
+            HttpMethod.OPTIONS, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
+
     private final ProxyHandler owner;
     private final Channel downstream;
     private final Upstream upstream;
     private final boolean clientKeepAlive;
     private final long responseTimeoutMillis;
     private final AccessRecord record;
+    private final RetryBudget retryBudget;
+    /** A copy of a bodiless idempotent request, to send again when the first attempt failed before any response. */
+    private @Nullable HttpRequest retryCopy;
+    private int attempts = 1;
+    private static final int MAX_ATTEMPTS = 2;
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(4);
     /** Request parts queued while the upstream connects before reading pauses. */
     private static final int PENDING_LIMIT = 16;
@@ -44,8 +57,9 @@ final class Exchange {
     private boolean done;
 
     Exchange(ProxyHandler owner, Channel downstream, Upstream upstream, boolean clientKeepAlive,
-            long responseTimeoutMillis, AccessRecord record) {
+            long responseTimeoutMillis, AccessRecord record, RetryBudget retryBudget) {
         this.owner = owner;
+        this.retryBudget = retryBudget;
         this.record = record;
         this.downstream = downstream;
         this.upstream = upstream;
@@ -107,8 +121,20 @@ final class Exchange {
         if (part instanceof LastHttpContent) {
             requestComplete = true;
         }
+        if (part instanceof HttpRequest) {
+            HttpRequest request = (HttpRequest) part;
+            if (IDEMPOTENT.contains(request.method())) {
+                retryCopy = new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                        Unpooled.EMPTY_BUFFER, request.headers().copy(), EmptyHttpHeaders.INSTANCE);
+            }
+        }
         if (part instanceof HttpContent) {
-            record.requestBytes += ((HttpContent) part).content().readableBytes();
+            int bytes = ((HttpContent) part).content().readableBytes();
+            record.requestBytes += bytes;
+            if (bytes > 0 || part instanceof LastHttpContent && !((LastHttpContent) part).trailingHeaders().isEmpty()) {
+                // A body streams through and is not kept: the request cannot be sent again.
+                retryCopy = null;
+            }
         }
         if (done) {
             ReferenceCountUtil.release(part);
@@ -245,12 +271,36 @@ final class Exchange {
         if (done) {
             return;
         }
-        done = true;
         upstream.outcome(Boolean.FALSE);
+        if (retry(reasonCode)) {
+            return;
+        }
+        done = true;
         cancelTimer();
         releasePending();
         releaseUpstream(false);
         owner.exchangeFailed(this, status, reason, reasonCode, requestComplete);
+    }
+
+    /**
+     * Sends a bodiless idempotent request once more when its upstream failed before answering (could
+     * not be reached, or closed or reset the connection), if the retry budget allows.
+     */
+    private boolean retry(String reasonCode) {
+        HttpRequest copy = retryCopy;
+        if (copy == null || responseStarted || !requestComplete || attempts >= MAX_ATTEMPTS
+                || !("upstream_unreachable".equals(reasonCode) || "upstream_closed".equals(reasonCode))
+                || !retryBudget.tryWithdraw()) {
+            return false;
+        }
+        attempts++;
+        record.retried = true;
+        cancelTimer();
+        releaseUpstream(false);
+        pending.add(new DefaultFullHttpRequest(copy.protocolVersion(), copy.method(), copy.uri(),
+                Unpooled.EMPTY_BUFFER, copy.headers().copy(), EmptyHttpHeaders.INSTANCE));
+        start();
+        return true;
     }
 
     /** The response went out completely. */

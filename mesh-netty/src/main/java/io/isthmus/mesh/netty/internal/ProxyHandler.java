@@ -201,7 +201,9 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             r.requestId = request.headers().get(Headers.REQUEST_ID);
-            Exchange exchange = new Exchange(this, ctx.channel(), upstream, keepAlive, responseTimeoutMillis, r);
+            router.retryBudget.deposit();
+            Exchange exchange = new Exchange(this, ctx.channel(), upstream, keepAlive, responseTimeoutMillis, r,
+                    router.retryBudget);
             current = exchange;
             exchange.start();
             exchange.onRequestPart(msg);

@@ -19,6 +19,7 @@ final class RouterContext {
     final ConfigFollower config;
     final MeshRouterListener listener;
     final RouterMetrics metrics;
+    final RetryBudget retryBudget = new RetryBudget();
     final int connectTimeoutMillis;
     final long responseTimeoutMillis;
     final long idleTimeoutMillis;

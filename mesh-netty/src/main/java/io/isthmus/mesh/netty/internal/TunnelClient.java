@@ -47,12 +47,57 @@ final class TunnelClient {
     private static final long PING_INTERVAL_SECONDS = 30;
 
     private final RouterContext router;
-    private final FastThreadLocal<Map<String, Future<Channel>>> connections = new FastThreadLocal<>() {
+    /** Per event loop and remote site: the slots of its small pool of tunnel connections. */
+    private final FastThreadLocal<Map<String, Slots>> connections = new FastThreadLocal<>() {
         @Override
-        protected Map<String, Future<Channel>> initialValue() {
+        protected Map<String, Slots> initialValue() {
             return new HashMap<>();
         }
     };
+    /** Per remote site, shared by all event loops: dial failures and when the next dial may start. */
+    private final Map<String, Backoff> backoffs = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The first re-dial delay after a failed dial; doubled per failure up to {@link #MAX_BACKOFF_MILLIS}. */
+    static final long BASE_BACKOFF_MILLIS = 100;
+    static final long MAX_BACKOFF_MILLIS = 10_000;
+
+    private static final class Slots {
+        final Future<?>[] connections;
+        int next;
+
+        Slots(int size) {
+            connections = new Future<?>[size];
+        }
+    }
+
+    /** Jittered exponential backoff of one site's dials. */
+    static final class Backoff {
+        private int failures;
+        private long nextDialNanos;
+        private String lastError = "";
+
+        synchronized long millisUntilNextDial() {
+            return Math.max(0, TimeUnit.NANOSECONDS.toMillis(nextDialNanos - System.nanoTime()));
+        }
+
+        synchronized String lastError() {
+            return lastError;
+        }
+
+        synchronized void failed(String error) {
+            failures = Math.min(failures + 1, 30);
+            long ceiling = Math.min(MAX_BACKOFF_MILLIS, BASE_BACKOFF_MILLIS << Math.min(failures - 1, 16));
+            // Full jitter in the upper half: spreads the re-dials of many routers without making them wait 0.
+            long delay = ceiling / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+            nextDialNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
+            lastError = error;
+        }
+
+        synchronized void succeeded() {
+            failures = 0;
+            nextDialNanos = 0;
+        }
+    }
 
     /** Every tunnel this client has dialled and that is still open, on any event loop. */
     private final java.util.Set<Channel> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -159,19 +204,43 @@ final class TunnelClient {
         return new TunnelUpstream(site, breaker);
     }
 
+    /**
+     * Returns a tunnel connection to {@code site} on {@code loop}: the next slot of the loop's pool,
+     * dialled when it is empty or dead. While the site is in backoff after a failed dial, a live
+     * connection of another slot is used, or the request fails at once.
+     */
+    @SuppressWarnings("unchecked")
     private Future<Channel> connection(EventLoop loop, Site site) {
-        Map<String, Future<Channel>> bySite = connections.get();
-        Future<Channel> existing = bySite.get(site.name());
-        if (existing != null && (!existing.isDone() || existing.isSuccess() && usable(existing.getNow()))) {
-            return existing;
+        Slots slots = connections.get().computeIfAbsent(site.name(),
+                name -> new Slots(router.settings.tunnelConnectionsPerSite));
+        int size = slots.connections.length;
+        int first = Math.floorMod(slots.next++, size);
+        Future<Channel> candidate = (Future<Channel>) slots.connections[first];
+        if (candidate != null && (!candidate.isDone() || candidate.isSuccess() && usable(candidate.getNow()))) {
+            return candidate;
+        }
+        Backoff backoff = backoffs.computeIfAbsent(site.name(), n -> new Backoff());
+        long wait = backoff.millisUntilNextDial();
+        if (wait > 0) {
+            for (int i = 1; i < size; i++) {
+                Future<Channel> other = (Future<Channel>) slots.connections[(first + i) % size];
+                if (other != null && other.isSuccess() && usable(other.getNow())) {
+                    return other;
+                }
+            }
+            return loop.newFailedFuture(new IllegalStateException("tunnel to site " + site.name()
+                    + " is down (" + backoff.lastError() + "); next dial in " + wait + " ms"));
         }
         Future<Channel> dialled = dial(loop, site);
-        bySite.put(site.name(), dialled);
+        slots.connections[first] = dialled;
         dialled.addListener(f -> {
-            if (!f.isSuccess()) {
-                bySite.remove(site.name(), dialled);
+            if (f.isSuccess()) {
+                backoff.succeeded();
             } else {
-                dialled.getNow().closeFuture().addListener(c -> bySite.remove(site.name(), dialled));
+                backoff.failed(Exchange.describe(f.cause()));
+                if (slots.connections[first] == dialled) {
+                    slots.connections[first] = null;
+                }
             }
         });
         return dialled;

@@ -218,6 +218,8 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
                 discarding = false;
                 if (closeAfterDiscard) {
                     ctx.close();
+                } else {
+                    armHeaderTimer(ctx);
                 }
             }
             return;
@@ -248,6 +250,7 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
         } else {
             ctx.writeAndFlush(response);
+            armHeaderTimer(ctx);
         }
     }
 

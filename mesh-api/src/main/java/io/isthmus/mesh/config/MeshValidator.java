@@ -12,6 +12,7 @@ import io.isthmus.mesh.model.RouteAction;
 import io.isthmus.mesh.model.WeightedPool;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,6 +120,20 @@ public final class MeshValidator {
         for (MeshObject object : objects) {
             checkPut(object, objects);
         }
+    }
+
+    /**
+     * Orders objects so that writing them one by one never refers to an object not written yet:
+     * load balancers (the only kind that refers to others) come last, the rest keep their order.
+     * Deleting in the reverse order never leaves a dangling reference either.
+     *
+     * @param objects the objects
+     * @return a new list in write order
+     */
+    public static List<MeshObject> inWriteOrder(Collection<? extends MeshObject> objects) {
+        List<MeshObject> ordered = new ArrayList<>(requireNonNull(objects, "objects"));
+        ordered.sort(Comparator.comparingInt(o -> o.kind() == Kind.LOAD_BALANCER ? 1 : 0));
+        return ordered;
     }
 
     private static void checkLoadBalancer(LoadBalancer lb, Collection<? extends MeshObject> current) {

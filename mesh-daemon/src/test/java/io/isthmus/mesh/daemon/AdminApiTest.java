@@ -305,6 +305,26 @@ class AdminApiTest {
     }
 
     @Test
+    void appliesALoadBalancerBeforeItsPoolInOneRequestAndRefusesADanglingReferenceWhole() {
+        String lbFirst = "kind: LoadBalancer\nmetadata: {name: order-app}\n"
+                + "spec: {domains: [order-app], advertiseSites: [tokyo], defaultPool: order-pool}\n"
+                + "---\nkind: OriginPool\nmetadata: {name: order-pool}\nspec: {site: osaka, endpoints: [\"127.0.0.1:9\"]}\n";
+        HttpResponse<String> applied = admin.post("/v1/apply", YAML, lbFirst);
+        assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+        JsonNode results = Http.json(applied).path("results");
+        assertThat(results.get(0).path("name").asString()).isEqualTo("order-app");
+        assertThat(results.get(1).path("name").asString()).isEqualTo("order-pool");
+
+        String dangling = "kind: OriginPool\nmetadata: {name: lonely-pool}\nspec: {site: osaka, endpoints: [\"127.0.0.1:9\"]}\n"
+                + "---\nkind: LoadBalancer\nmetadata: {name: lonely-app}\n"
+                + "spec: {domains: [lonely-app], advertiseSites: [tokyo], defaultPool: missing-pool}\n";
+        HttpResponse<String> refused = admin.post("/v1/apply", YAML, dangling);
+        assertThat(refused.statusCode()).isEqualTo(422);
+        assertThat(Http.json(refused).path("field").asString()).isEqualTo("loadBalancers[lonely-app].defaultPool");
+        assertThat(admin.get("/v1/originpools/default/lonely-pool").statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void explainsWhichPolicyAndRuleDecideARequest() {
         String docs = "kind: OriginPool\nmetadata: {name: explain-pool}\nspec: {site: osaka, endpoints: [\"127.0.0.1:9\"]}\n"
                 + "---\nkind: ServicePolicy\nmetadata: {name: explain-policy}\nspec:\n  rules:\n"

@@ -3,9 +3,8 @@ package io.isthmus.mesh.spring;
 import static java.util.Objects.requireNonNull;
 
 import io.isthmus.mesh.client.MeshClient;
-import io.isthmus.mesh.model.Kind;
+import io.isthmus.mesh.config.MeshValidator;
 import io.isthmus.mesh.model.MeshObject;
-import java.util.Comparator;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,23 +49,11 @@ public final class MeshObjectRegistrar implements SmartLifecycle {
 
     @Override
     public void start() {
-        List<MeshObject> ordered = objects.stream()
-                .sorted(Comparator.comparingInt(MeshObjectRegistrar::rank))
-                .toList();
-        for (MeshObject object : ordered) {
+        for (MeshObject object : MeshValidator.inWriteOrder(objects)) {
             client.store().put(object);
             logger.info("Registered {} in the mesh", object.key());
         }
         running = true;
-    }
-
-    private static int rank(MeshObject object) {
-        Kind kind = object.kind();
-        return switch (kind) {
-            case SITE -> 0;
-            case ORIGIN_POOL -> 1;
-            case LOAD_BALANCER -> 2;
-        };
     }
 
     @Override

@@ -17,6 +17,7 @@ import io.isthmus.mesh.config.ConfigStoreException;
 import io.isthmus.mesh.config.ConfigValidationException;
 import io.isthmus.mesh.config.ConfigWatch;
 import io.isthmus.mesh.config.MeshObjectCodec;
+import io.isthmus.mesh.config.MeshValidator;
 import io.isthmus.mesh.config.Versioned;
 import io.isthmus.mesh.daemon.AdminRole;
 import io.micrometer.core.instrument.Counter;
@@ -35,6 +36,7 @@ import java.net.URLDecoder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -470,9 +472,22 @@ public final class AdminServer implements AutoCloseable {
             }
             current.add(have);
         }
-        ObjectNode body = NODES.objectNode();
-        ArrayNode results = body.putArray("results");
+        // The state the apply leads to must hold together as a whole, so that no write is refused halfway.
+        Map<ObjectKey, MeshObject> after = new LinkedHashMap<>();
+        store.snapshot().objects().forEach(v -> after.put(v.object().key(), v.object()));
+        parsed.forEach(p -> after.put(p.object.key(), p.object));
+        try {
+            MeshValidator.checkAll(after.values());
+        } catch (ConfigValidationException e) {
+            throw unprocessable(e, "");
+        }
+        Map<ObjectKey, Integer> index = new HashMap<>();
         for (int i = 0; i < parsed.size(); i++) {
+            index.put(parsed.get(i).object.key(), i);
+        }
+        ObjectNode[] resultsInDocumentOrder = new ObjectNode[parsed.size()];
+        for (MeshObject object : MeshValidator.inWriteOrder(parsed.stream().map(p -> p.object).toList())) {
+            int i = index.get(object.key());
             Parsed p = parsed.get(i);
             Optional<Versioned<MeshObject>> have = current.get(i);
             String action;
@@ -490,7 +505,8 @@ public final class AdminServer implements AutoCloseable {
                 }
                 action = have.isPresent() ? "updated" : "created";
             }
-            ObjectNode result = results.addObject();
+            ObjectNode result = NODES.objectNode();
+            resultsInDocumentOrder[i] = result;
             ObjectKey key = p.object.key();
             result.put("kind", key.kind().kindName());
             if (key.kind().namespaced()) {
@@ -499,6 +515,11 @@ public final class AdminServer implements AutoCloseable {
             result.put("name", key.name());
             result.put("action", action);
             result.put("resourceVersion", String.valueOf(stored.modRevision()));
+        }
+        ObjectNode body = NODES.objectNode();
+        ArrayNode results = body.putArray("results");
+        for (ObjectNode result : resultsInDocumentOrder) {
+            results.add(result);
         }
         return sendJson(exchange, 200, body);
     }

@@ -5,13 +5,12 @@ import io.isthmus.mesh.config.ConfigListener;
 import io.isthmus.mesh.config.ConfigSnapshot;
 import io.isthmus.mesh.config.ConfigStore;
 import io.isthmus.mesh.config.ConfigValidationException;
+import io.isthmus.mesh.config.MeshValidator;
 import io.isthmus.mesh.config.ConfigWatch;
 import io.isthmus.mesh.config.Versioned;
-import io.isthmus.mesh.model.Kind;
 import io.isthmus.mesh.model.MeshObject;
 import io.isthmus.mesh.model.ObjectKey;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,12 +116,14 @@ public final class ConfigMirror implements AutoCloseable {
                 stale.add(have.object().key());
             }
         }
-        // Referrers go before what they refer to, so that no step leaves a dangling reference.
-        stale.sort(Comparator.comparingInt(key -> key.kind() == Kind.LOAD_BALANCER ? 0 : 1));
-        stale.forEach(key -> refuseInvalid(key, () -> local.delete(key)));
-        List<MeshObject> ordered = new ArrayList<>(objects);
-        ordered.sort(Comparator.comparingInt(o -> o.kind() == Kind.LOAD_BALANCER ? 1 : 0));
-        for (MeshObject object : ordered) {
+        // Deleting in reverse write order and writing in write order never leaves a dangling reference.
+        List<MeshObject> staleInWriteOrder = MeshValidator.inWriteOrder(
+                stale.stream().map(key -> local.get(key).orElseThrow().object()).toList());
+        for (int i = staleInWriteOrder.size() - 1; i >= 0; i--) {
+            ObjectKey key = staleInWriteOrder.get(i).key();
+            refuseInvalid(key, () -> local.delete(key));
+        }
+        for (MeshObject object : MeshValidator.inWriteOrder(objects)) {
             Optional<Versioned<MeshObject>> have = local.get(object.key());
             if (have.isEmpty() || !have.get().object().equals(object)) {
                 refuseInvalid(object.key(), () -> local.put(object));

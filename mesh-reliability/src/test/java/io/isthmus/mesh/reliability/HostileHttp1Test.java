@@ -177,4 +177,12 @@ class HostileHttp1Test {
         assertThat(Mesh.get(tokyo, "http://app/next").statusCode()).isEqualTo(200);
         assertThat(origin.requestsTo("/late")).as("complete requests the origin received").isZero();
     }
+
+    @Test
+    @Tag("pending-hardening")
+    void refusesConnectInsteadOfTunnellingToTheOrigin() throws Exception {
+        // The ingress is no forward proxy: a CONNECT must not reach the origin, nor turn the
+        // connection into a raw tunnel.
+        assertRejected("CONNECT", "CONNECT app:443 HTTP/1.1\r\nHost: app:443\r\n\r\n");
+    }
 }

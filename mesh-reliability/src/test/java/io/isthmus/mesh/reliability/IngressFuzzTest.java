@@ -24,7 +24,9 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Timeout;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -48,21 +50,12 @@ class IngressFuzzTest {
     private static @Nullable Mesh mesh;
     private static @Nullable CountingOrigin origin;
     private static @Nullable MeshRouter router;
-    private static @Nullable SilentCloseable loopbackOnly;
 
     /**
-     * Starts the router with the first input: Jazzer's agent, whose SSRF detector refuses every
-     * connection during fuzzing, is attached only once a fuzz test runs, and this test talks to
-     * 127.0.0.1 only.
+     * Starts the router with the first input. Jazzer's SSRF detector refuses every connection during
+     * fuzzing; each execution allows 127.0.0.1 for its own duration (see {@link #loopbackOnly()}).
      */
     private static synchronized MeshRouter router() {
-        if (loopbackOnly == null) {
-            try {
-                loopbackOnly = BugDetectors.allowNetworkConnections((host, port) -> isLoopback(host));
-            } catch (IllegalStateException notUnderJazzer) {
-                loopbackOnly = () -> { };
-            }
-        }
         if (router == null) {
             mesh = new Mesh();
             origin = new CountingOrigin();
@@ -86,13 +79,18 @@ class IngressFuzzTest {
         if (origin != null) {
             origin.close();
         }
-        if (loopbackOnly != null) {
-            loopbackOnly.close();
-        }
         mesh = null;
         origin = null;
         router = null;
-        loopbackOnly = null;
+    }
+
+    /** Lets the router and this test connect to loopback addresses only; a no-op without Jazzer's agent. */
+    private static SilentCloseable loopbackOnly() {
+        try {
+            return BugDetectors.allowNetworkConnections((host, port) -> isLoopback(host));
+        } catch (IllegalStateException notUnderJazzer) {
+            return () -> { };
+        }
     }
 
     private static boolean isLoopback(String host) {
@@ -104,7 +102,14 @@ class IngressFuzzTest {
     }
 
     @FuzzTest(maxDuration = "60s")
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a fuzz run takes maxDuration plus start-up
     void ingressSurvivesArbitraryBytes(byte[] input) throws IOException {
+        try (SilentCloseable loopback = loopbackOnly()) {
+            check(input);
+        }
+    }
+
+    private static void check(byte[] input) throws IOException {
         int allowed = requestHeadsBeforeTheFirstMalformedOne(input);
         int before = origin().requestHeads.get();
 

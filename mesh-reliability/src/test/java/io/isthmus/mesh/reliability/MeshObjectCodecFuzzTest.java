@@ -8,6 +8,8 @@ import io.isthmus.mesh.config.ConfigValidationException;
 import io.isthmus.mesh.config.MeshObjectCodec;
 import io.isthmus.mesh.model.MeshObject;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Fuzzes {@link MeshObjectCodec}'s YAML and JSON readers: the only exception that may escape is
@@ -25,6 +27,7 @@ class MeshObjectCodecFuzzTest {
     private static final MeshObjectCodec CODEC = MeshObjectCodec.create();
 
     @FuzzTest(maxDuration = "60s")
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a fuzz run takes maxDuration plus start-up
     void readsYaml(FuzzedDataProvider data) {
         String text = data.consumeRemainingAsString();
         List<MeshObject> objects;
@@ -39,6 +42,7 @@ class MeshObjectCodecFuzzTest {
     }
 
     @FuzzTest(maxDuration = "60s")
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a fuzz run takes maxDuration plus start-up
     void readsJson(FuzzedDataProvider data) {
         String text = data.consumeRemainingAsString();
         MeshObject object;
@@ -52,6 +56,7 @@ class MeshObjectCodecFuzzTest {
     }
 
     @FuzzTest(maxDuration = "60s")
+    @Timeout(value = 5, unit = TimeUnit.MINUTES) // a fuzz run takes maxDuration plus start-up
     void readsEitherFormat(FuzzedDataProvider data) {
         String text = data.consumeRemainingAsString();
         MeshObject object;

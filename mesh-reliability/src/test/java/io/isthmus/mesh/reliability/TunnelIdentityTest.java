@@ -203,6 +203,27 @@ class TunnelIdentityTest {
         assertThat(origin.requestHeads).hasValue(0);
     }
 
+    @Test
+    void dialsNoRequestToAPeerWhoseNameMatchesButWhoseSpiffeIdNamesAnotherSite() throws Exception {
+        // The certificate carries osaka's DNS name, so TLS name verification passes; only tokyo's check
+        // of the SPIFFE id (kyoto, expected osaka) stands between it and the request.
+        Leaf leaf = TestCertificates.signedByMeshCa(mesh.ca, "osaka.mesh.test", List.of("spiffe://mesh.test/site/kyoto"));
+        try (ImpostorTunnelServer impostor = new ImpostorTunnelServer(leaf,
+                List.of(leaf.certificate(), mesh.ca.certificate()), mesh.ca.trustBundle().roots())) {
+            mesh.store.put(Site.builder("osaka").tunnelEndpoint(Mesh.endpoint(impostor.address())).build());
+            mesh.awaitApplied(tokyo);
+
+            HttpResponse<String> response = Mesh.get(tokyo, "http://osaka-app/dial-probe");
+
+            assertThat(response.statusCode()).isEqualTo(503);
+            assertThat(response.body()).contains("site osaka").contains("refused");
+            assertThat(mesh.events("rejected-out", "tokyo")).anySatisfy(e -> assertThat(e)
+                    .contains("peer presented spiffe://mesh.test/site/kyoto (expected: spiffe://mesh.test/site/osaka)"));
+            assertThat(impostor.requestHeads).as("requests sent to the impostor").hasValue(0);
+            assertThat(origin.requestHeads).hasValue(0);
+        }
+    }
+
     /** Writes bytes to osaka's tunnel port and returns what comes back until the router closes. */
     private String sendRaw(byte[] bytes) throws IOException {
         InetSocketAddress address = osaka.tunnelAddress();

@@ -57,7 +57,8 @@ class RefusedPeersUnderLoadTest {
                     mesh.ca.issueSite("nara"));
             Instant deadline = Instant.now().plus(runFor);
             AtomicInteger served = new AtomicInteger();
-            AtomicInteger refusals = new AtomicInteger();
+            AtomicInteger refusedTls = new AtomicInteger();
+            AtomicInteger refusedPlaintext = new AtomicInteger();
             ExecutorService workers = Executors.newFixedThreadPool(3);
             try {
                 List<Future<?>> running = new ArrayList<>();
@@ -80,14 +81,14 @@ class RefusedPeersUnderLoadTest {
                                 "osaka-app", "default/osaka-app-pool", "/rogue/" + i).get(20, TimeUnit.SECONDS);
                         assertThat(outcome.answered()).as("refused peer %s got %s", credentials.spiffeId(), outcome)
                                 .isFalse();
-                        refusals.incrementAndGet();
+                        refusedTls.incrementAndGet();
                     }
                     return null;
                 }));
                 running.add(workers.submit(() -> {
                     for (int i = 0; i < MAX_ATTEMPTS_PER_WORKER && Instant.now().isBefore(deadline); i++) {
                         assertThat(plaintext(osaka.tunnelAddress())).doesNotContain("HTTP/");
-                        refusals.incrementAndGet();
+                        refusedPlaintext.incrementAndGet();
                     }
                     return null;
                 }));
@@ -97,10 +98,11 @@ class RefusedPeersUnderLoadTest {
             } finally {
                 workers.shutdownNow();
             }
-            System.out.printf("refused-peers-under-load: %s, %d real requests served, %d refused attempts%n",
-                    runFor, served.get(), refusals.get());
+            System.out.printf("refused-peers-under-load: %s, %d real requests served, %d refused TLS peers, "
+                    + "%d refused plaintext connections%n", runFor, served.get(), refusedTls.get(), refusedPlaintext.get());
             assertThat(served.get()).isPositive();
-            assertThat(refusals.get()).isPositive();
+            assertThat(refusedTls.get()).isPositive();
+            assertThat(refusedPlaintext.get()).isPositive();
             assertThat(origin.requestsTo("/rogue/")).isZero();
             assertThat(origin.requestHeads).hasValue(served.get());
             assertThat(mesh.events("in", "osaka")).containsOnly("in osaka spiffe://mesh.test/site/tokyo");

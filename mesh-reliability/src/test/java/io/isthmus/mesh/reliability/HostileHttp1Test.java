@@ -130,7 +130,6 @@ class HostileHttp1Test {
     }
 
     @Test
-    @Tag("pending-hardening")
     void rejectsObsFold() throws Exception {
         assertRejected("obs-fold", "GET /fold HTTP/1.1\r\nHost: app\r\nX-Folded: a\r\n b\r\n\r\n");
     }

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.isthmus.mesh.client.MeshClient;
 import io.isthmus.mesh.config.ConfigStore;
+import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.LoadBalancer;
+import io.isthmus.mesh.model.OriginPool;
 import io.isthmus.mesh.spring.internal.MeshDomains;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -27,8 +29,15 @@ import reactor.core.publisher.Mono;
 /** Which requests the HTTP client adapters send to the router ingress, and how. */
 class MeshHttpRoutingTest {
 
-    private final ConfigStore store = ConfigStore.inMemory();
+    private final ConfigStore store = storeWithPool();
     private final MeshClient client = MeshClient.of(store, URI.create("http://127.0.0.1:18080"));
+
+    /** A store holding the pool every load balancer of these tests names. */
+    private static ConfigStore storeWithPool() {
+        ConfigStore store = ConfigStore.inMemory();
+        store.put(OriginPool.builder("pool").site("osaka").endpoint(Endpoint.parse("127.0.0.1:9")).build());
+        return store;
+    }
 
     private static LoadBalancer lb(String name, String... domains) {
         return LoadBalancer.builder(name).domains(List.of(domains)).advertiseAt("tokyo").defaultPool("pool").build();

@@ -354,6 +354,7 @@ class IsthmusAutoConfigurationTest {
     void discoveryClientListsMeshDomainsAtTheIngress() {
         runner.withPropertyValues(tokyo).run(context -> {
             ConfigStore store = context.getBean(ConfigStore.class);
+            store.put(OriginPool.builder("osaka-pool").site("osaka").endpoint(Endpoint.of("127.0.0.1", 8081)).build());
             store.put(LoadBalancer.builder("orders").domains(List.of("orders", "orders.example"))
                     .advertiseAt("tokyo").defaultPool("osaka-pool").build());
             DiscoveryClient discovery = context.getBean(MeshDiscoveryClient.class);

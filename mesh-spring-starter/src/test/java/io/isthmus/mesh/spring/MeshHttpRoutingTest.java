@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.isthmus.mesh.client.MeshClient;
 import io.isthmus.mesh.config.ConfigStore;
+import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.LoadBalancer;
+import io.isthmus.mesh.model.OriginPool;
 import io.isthmus.mesh.spring.internal.MeshDomains;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -27,7 +29,13 @@ import reactor.core.publisher.Mono;
 /** Which requests the HTTP client adapters send to the router ingress, and how. */
 class MeshHttpRoutingTest {
 
-    private final ConfigStore store = ConfigStore.inMemory();
+    private final ConfigStore store = withPool(ConfigStore.inMemory());
+
+    /** The load balancers below name the pool "pool"; the store refuses them without it. */
+    private static ConfigStore withPool(ConfigStore store) {
+        store.put(OriginPool.builder("pool").site("osaka").endpoint(Endpoint.of("127.0.0.1", 8081)).build());
+        return store;
+    }
     private final MeshClient client = MeshClient.of(store, URI.create("http://127.0.0.1:18080"));
 
     private static LoadBalancer lb(String name, String... domains) {

@@ -42,6 +42,14 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   trustBundle: /etc/isthmus/trust-bundle.pem
  * dev:
  *   generateCa: false            # true: a CA in the state directory issues the site's certificate
+ * ca:                            # this daemon holds the mesh CA and issues join tokens (optional)
+ *   certificate: /etc/isthmus/ca.pem
+ *   privateKey: /etc/isthmus/ca-key.pem
+ * join:                          # instead of credentials.*: join the mesh with a one-time token
+ *   token: 0123456789abcdef.secret      # from "meshctl token create <site>"
+ *   server: https://10.0.0.1:9443        # the admin API of a daemon that holds the CA
+ *   caBundle: /etc/isthmus/trust-bundle.pem   # trusted for that admin API's certificate
+ *   serverIdentity: spiffe://mesh.example/site/tokyo   # the identity it must present
  * ingress: {address: 0.0.0.0, port: 8080}
  * tunnel: {address: 0.0.0.0, port: 4443}
  * admin:
@@ -85,6 +93,12 @@ public final class DaemonConfig {
         SETTINGS.put("credentials.trustBundle", Type.PATH);
         SETTINGS.put("dev.generateCa", Type.BOOLEAN);
         SETTINGS.put("dev.caDir", Type.PATH);
+        SETTINGS.put("ca.certificate", Type.PATH);
+        SETTINGS.put("ca.privateKey", Type.PATH);
+        SETTINGS.put("join.token", Type.STRING);
+        SETTINGS.put("join.server", Type.STRING);
+        SETTINGS.put("join.caBundle", Type.PATH);
+        SETTINGS.put("join.serverIdentity", Type.STRING);
         SETTINGS.put("ingress.address", Type.STRING);
         SETTINGS.put("ingress.port", Type.PORT);
         SETTINGS.put("tunnel.address", Type.STRING);
@@ -121,6 +135,12 @@ public final class DaemonConfig {
     private final @Nullable Path trustBundle;
     private final boolean generateCa;
     private final Path caDir;
+    private final @Nullable Path caCertificate;
+    private final @Nullable Path caPrivateKey;
+    private final @Nullable String joinToken;
+    private final @Nullable URI joinServer;
+    private final @Nullable Path joinCaBundle;
+    private final @Nullable SpiffeId joinServerIdentity;
     private final InetSocketAddress ingressAddress;
     private final InetSocketAddress tunnelAddress;
     private final @Nullable String tunnelAdvertiseAddress;
@@ -163,10 +183,61 @@ public final class DaemonConfig {
         certificateChain = v.optionalPath("credentials.certificateChain");
         privateKey = v.optionalPath("credentials.privateKey");
         trustBundle = v.optionalPath("credentials.trustBundle");
-        if (!generateCa) {
+        caCertificate = v.optionalPath("ca.certificate");
+        caPrivateKey = v.optionalPath("ca.privateKey");
+        if ((caCertificate == null) != (caPrivateKey == null)) {
+            throw v.bad(caCertificate == null ? "ca.certificate" : "ca.privateKey",
+                    "missing (expected: ca.certificate and ca.privateKey together)");
+        }
+        if (caCertificate != null && generateCa) {
+            throw v.bad("ca.certificate", "set together with dev.generateCa: true (expected: one CA or the other)");
+        }
+        joinToken = v.optionalString("join.token");
+        String server = v.optionalString("join.server");
+        joinCaBundle = v.optionalPath("join.caBundle");
+        String identity = v.optionalString("join.serverIdentity");
+        if (joinToken == null) {
+            for (String key : List.of("join.server", "join.caBundle", "join.serverIdentity")) {
+                if (v.values.containsKey(key)) {
+                    throw v.bad(key, "set without join.token (expected: join.token too, or none of join.*)");
+                }
+            }
+            joinServer = null;
+            joinServerIdentity = null;
+        } else {
+            if (!joinToken.matches("[0-9a-f]{16}\\.[A-Za-z0-9_-]{43}")) {
+                throw v.bad("join.token", "not a join token (expected: <id>.<secret> as printed by "
+                        + "\"meshctl token create\")");
+            }
+            if (generateCa || certificateChain != null || privateKey != null || trustBundle != null) {
+                throw v.bad("join.token", "set together with " + (generateCa ? "dev.generateCa" : "credentials.*")
+                        + " (expected: one way to obtain the site's certificate)");
+            }
+            if (server == null) {
+                throw v.bad("join.server", "missing (expected: the admin API URL of the daemon that issued the "
+                        + "token, e.g. https://10.0.0.1:9443)");
+            }
+            joinServer = joinServer(v, server);
+            if (identity == null) {
+                joinServerIdentity = null;
+            } else {
+                try {
+                    joinServerIdentity = SpiffeId.parse(identity);
+                } catch (RuntimeException e) {
+                    throw v.bad("join.serverIdentity", "\"" + identity
+                            + "\" (expected: a SPIFFE id such as spiffe://mesh.example/site/tokyo)");
+                }
+                if (joinCaBundle == null) {
+                    throw v.bad("join.serverIdentity", "set without join.caBundle (expected: the trust bundle "
+                            + "to verify the identity against)");
+                }
+            }
+        }
+        if (!generateCa && joinToken == null) {
             for (String key : List.of("credentials.certificateChain", "credentials.privateKey", "credentials.trustBundle")) {
                 if (v.optionalPath(key) == null) {
-                    throw v.bad(key, "missing (expected: a PEM file, or dev.generateCa: true for a one-machine setup)");
+                    throw v.bad(key, "missing (expected: a PEM file, join.token to join with a token, or "
+                            + "dev.generateCa: true for a one-machine setup)");
                 }
             }
         } else if (certificateChain != null || privateKey != null || trustBundle != null) {
@@ -289,6 +360,28 @@ public final class DaemonConfig {
         return List.copyOf(SETTINGS.keySet());
     }
 
+    private static URI joinServer(Values v, String server) {
+        URI uri;
+        try {
+            uri = URI.create(server);
+        } catch (IllegalArgumentException e) {
+            throw v.bad("join.server", "\"" + server + "\" (expected: https://host:port)");
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null || uri.getPort() <= 0) {
+            throw v.bad("join.server", "\"" + server + "\" (expected: https://host:port)");
+        }
+        if (scheme.equals("http") && !isLoopback(uri.getHost())) {
+            throw v.bad("join.server", "\"" + server + "\" (expected: https://, or http:// to a loopback address "
+                    + "only)");
+        }
+        return uri;
+    }
+
+    private static boolean isLoopback(String host) {
+        return host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]") || host.equals("::1");
+    }
+
     private static String defaultRouterId() {
         try {
             return InetAddress.getLocalHost().getHostName();
@@ -336,6 +429,36 @@ public final class DaemonConfig {
     /** @return the directory of the development CA (default: {@code <stateDir>/ca}) */
     public Path caDir() {
         return caDir;
+    }
+
+    /** @return the mesh CA's certificate PEM file when this daemon holds the CA, else {@code null} */
+    public @Nullable Path caCertificate() {
+        return caCertificate;
+    }
+
+    /** @return the mesh CA's private key PEM file when this daemon holds the CA, else {@code null} */
+    public @Nullable Path caPrivateKey() {
+        return caPrivateKey;
+    }
+
+    /** @return the one-time token to join the mesh with, {@code null} when the site has its credentials */
+    public @Nullable String joinToken() {
+        return joinToken;
+    }
+
+    /** @return the admin API of the daemon that redeems {@link #joinToken()}, {@code null} without a token */
+    public @Nullable URI joinServer() {
+        return joinServer;
+    }
+
+    /** @return the PEM file trusted for {@link #joinServer()}'s certificate, {@code null} for the JDK's */
+    public @Nullable Path joinCaBundle() {
+        return joinCaBundle;
+    }
+
+    /** @return the identity {@link #joinServer()} must present, {@code null} to check its host name */
+    public @Nullable SpiffeId joinServerIdentity() {
+        return joinServerIdentity;
     }
 
     /** @return where applications connect */

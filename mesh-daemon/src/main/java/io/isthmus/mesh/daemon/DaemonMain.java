@@ -41,6 +41,14 @@ public final class DaemonMain implements Callable<Integer> {
     @Option(names = "--tokens-file") @Nullable String tokensFile;
     @Option(names = "--etcd-endpoints", description = "comma-separated etcd URLs; none: embedded store")
     @Nullable String etcdEndpoints;
+    @Option(names = "--join-token", description = "join the mesh with this one-time token (meshctl token create)")
+    @Nullable String joinToken;
+    @Option(names = "--join-server", description = "admin API URL of the daemon that issued the join token")
+    @Nullable String joinServer;
+    @Option(names = "--join-ca-bundle", paramLabel = "FILE", description = "PEM trusted for the join server")
+    @Nullable String joinCaBundle;
+    @Option(names = "--join-server-identity", description = "SPIFFE id the join server must present")
+    @Nullable String joinServerIdentity;
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "any setting, e.g. --set admin.tls.enabled=false")
     Map<String, String> set = new LinkedHashMap<>();
 
@@ -80,6 +88,10 @@ public final class DaemonMain implements Callable<Integer> {
         put(flags, "admin.port", adminPort);
         put(flags, "tokensFile", tokensFile);
         put(flags, "etcd.endpoints", etcdEndpoints);
+        put(flags, "join.token", joinToken);
+        put(flags, "join.server", joinServer);
+        put(flags, "join.caBundle", joinCaBundle);
+        put(flags, "join.serverIdentity", joinServerIdentity);
         RouterDaemon daemon;
         try {
             DaemonConfig settings = DaemonConfig.load(config, System.getenv(), flags);

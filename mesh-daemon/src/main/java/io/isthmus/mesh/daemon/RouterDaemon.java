@@ -12,6 +12,8 @@ import io.isthmus.mesh.daemon.internal.AdminAuth;
 import io.isthmus.mesh.daemon.internal.AdminServer;
 import io.isthmus.mesh.daemon.internal.ConfigMirror;
 import io.isthmus.mesh.daemon.internal.DevCa;
+import io.isthmus.mesh.daemon.internal.JoinEndpoint;
+import io.isthmus.mesh.daemon.internal.SiteJoiner;
 import io.isthmus.mesh.daemon.internal.EtcdRouterRecords;
 import io.isthmus.mesh.daemon.internal.LastGoodFile;
 import io.isthmus.mesh.daemon.internal.LocalRouterRecords;
@@ -150,7 +152,9 @@ public final class RouterDaemon implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("stateDir: cannot create " + config.stateDir() + ": " + e.getMessage(), e);
         }
-        this.credentials = config.generateCa()
+        this.credentials = config.joinToken() != null
+                ? SiteJoiner.credentials(config)
+                : config.generateCa()
                 ? DevCa.issue(config.caDir(), config.stateDir(), config.trustDomain(), config.site())
                 : SiteCredentials.fromFiles(config.trustDomain(), requireNonNull(config.certificateChain()),
                         requireNonNull(config.privateKey()), requireNonNull(config.trustBundle()));
@@ -227,7 +231,8 @@ public final class RouterDaemon implements AutoCloseable {
                 config.tokensFile() == null ? Map.of() : AdminAuth.readTokens(config.tokensFile()),
                 config.clientCertificateRoles(), config.adminTls() ? credentials.trustBundle() : null);
         admin = new AdminServer(config.adminAddress(), config.adminTls() ? TlsContexts.server(credentials) : null,
-                source, codec, auth, new Backend(), registry, config.watchHeartbeat());
+                source, codec, auth, new Backend(), registry, config.watchHeartbeat(),
+                JoinEndpoint.forDaemon(config, credentials));
         advertised = Endpoint.of(advertisedHost(r.tunnelAddress()), r.tunnelAddress().getPort());
         try {
             registerSite();

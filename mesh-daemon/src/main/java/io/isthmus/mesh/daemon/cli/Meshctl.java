@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "meshctl", mixinStandardHelpOptions = true, versionProvider = Meshctl.Version.class,
         description = "Controls an Isthmus mesh through a router daemon's admin API.",
         subcommands = {ApplyCommand.class, GetCommand.class, DescribeCommand.class, DeleteCommand.class,
-            StatusCommand.class, ExplainCommand.class, VersionCommand.class, CommandLine.HelpCommand.class},
+            StatusCommand.class, ExplainCommand.class, TokenCommand.class, VersionCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nConnection settings:%n",
         footer = {"  Each setting comes from a flag, else the environment, else the config file.",
             "  Environment: MESHCTL_SERVER, MESHCTL_TOKEN, MESHCTL_TOKEN_FILE,",

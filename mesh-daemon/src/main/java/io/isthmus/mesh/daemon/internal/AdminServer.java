@@ -115,6 +115,7 @@ public final class AdminServer implements AutoCloseable {
     private final Backend backend;
     private final PrometheusMeterRegistry registry;
     private final Duration heartbeat;
+    private final @Nullable JoinEndpoint join;
     private final JsonMapper json = JsonMapper.builder().build();
     private final YAMLMapper yaml = YAMLMapper.builder().build();
     private final Semaphore watches = new Semaphore(MAX_WATCHES);
@@ -138,6 +139,27 @@ public final class AdminServer implements AutoCloseable {
     public AdminServer(InetSocketAddress address, @Nullable SSLContext tls, ConfigStore store,
             MeshObjectCodec codec, AdminAuth auth, Backend backend, PrometheusMeterRegistry registry,
             Duration heartbeat) {
+        this(address, tls, store, codec, auth, backend, registry, heartbeat, null);
+    }
+
+    /**
+     * Binds the admin API of a daemon that may hold the mesh CA.
+     *
+     * @param address where to listen
+     * @param tls the TLS context, or {@code null} for plain HTTP (the caller allows it only on loopback)
+     * @param store the mesh's store that reads and writes go to
+     * @param codec the codec
+     * @param auth who may call {@code /v1/**}
+     * @param backend status and readiness
+     * @param registry the registry {@code /metrics} scrapes
+     * @param heartbeat how often a watch stream without events sends a heartbeat line
+     * @param join the join-token endpoints when this daemon holds the CA, {@code null} otherwise
+     * @throws UncheckedIOException when the address cannot be bound
+     */
+    public AdminServer(InetSocketAddress address, @Nullable SSLContext tls, ConfigStore store,
+            MeshObjectCodec codec, AdminAuth auth, Backend backend, PrometheusMeterRegistry registry,
+            Duration heartbeat, @Nullable JoinEndpoint join) {
+        this.join = join;
         this.store = store;
         this.codec = codec;
         this.auth = auth;
@@ -243,6 +265,10 @@ public final class AdminServer implements AutoCloseable {
         if (segments.get(segments.size() - 1).isEmpty() && segments.size() > 1) {
             segments.remove(segments.size() - 1);
         }
+        if (segments.size() == 1 && segments.get(0).equals("join")) {
+            // No bearer token or client certificate: the join token is the credential.
+            return redeemJoinToken(exchange, method);
+        }
         boolean write = !method.equals("GET") && !(segments.size() == 1 && segments.get(0).equals("explain"));
         authorize(exchange, write);
         String first = segments.get(0);
@@ -258,6 +284,9 @@ public final class AdminServer implements AutoCloseable {
                 case "apply":
                     allow(method, "POST");
                     return apply(exchange);
+                case "join-tokens":
+                    allow(method, "POST");
+                    return issueJoinToken(exchange);
                 case "explain": {
                     allow(method, "POST");
                     JsonNode request = readJsonObject(exchange);
@@ -758,6 +787,32 @@ public final class AdminServer implements AutoCloseable {
     private void writeLine(OutputStream out, ObjectNode line) throws IOException {
         out.write((json.writeValueAsString(line) + "\n").getBytes(UTF_8));
         out.flush();
+    }
+
+    // ---- joining a site (POST /v1/join-tokens, POST /v1/join)
+
+    private JoinEndpoint joinEndpoint() {
+        if (join == null) {
+            throw new HttpError(404, "this daemon does not hold the mesh CA and issues no join tokens (expected: "
+                    + "the admin API of a daemon started with dev.generateCa or ca.certificate and ca.privateKey)");
+        }
+        return join;
+    }
+
+    private int issueJoinToken(HttpExchange exchange) {
+        JoinEndpoint endpoint = joinEndpoint();
+        return sendJson(exchange, 201, endpoint.issue(readJsonObject(exchange)));
+    }
+
+    private int redeemJoinToken(HttpExchange exchange, String method) {
+        allow(method, "POST");
+        JoinEndpoint endpoint = joinEndpoint();
+        JsonNode request = readJsonObject(exchange);
+        try {
+            return sendJson(exchange, 200, endpoint.redeem(request));
+        } catch (JoinEndpoint.Refused e) {
+            throw new HttpError(e.status(), e.getMessage());
+        }
     }
 
     // ---- responses

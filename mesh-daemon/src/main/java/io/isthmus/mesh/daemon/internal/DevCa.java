@@ -33,32 +33,47 @@ public final class DevCa {
      * @return the site's credentials
      */
     public static SiteCredentials issue(Path caDir, Path stateDir, String trustDomain, String site) {
+        MeshCertificateAuthority ca = load(caDir, trustDomain);
         try {
-            Files.createDirectories(caDir);
             Files.createDirectories(stateDir);
-            Path certFile = caDir.resolve("ca.pem");
-            Path keyFile = caDir.resolve("ca-key.pem");
-            MeshCertificateAuthority ca;
-            try (FileChannel channel = FileChannel.open(caDir.resolve(".lock"), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE);
-                    FileLock lock = channel.lock()) {
-                if (Files.exists(certFile) && Files.exists(keyFile)) {
-                    ca = MeshCertificateAuthority.fromPem(trustDomain, Files.readString(certFile, UTF_8),
-                            Files.readString(keyFile, UTF_8));
-                } else {
-                    ca = MeshCertificateAuthority.create(trustDomain);
-                    writePrivate(keyFile, ca.privateKeyPem());
-                    Files.writeString(certFile, ca.certificatePem(), UTF_8);
-                }
-            }
             SiteCredentials credentials = ca.issueSite(site);
             Files.writeString(stateDir.resolve("site.pem"), credentials.certificateChainPem(), UTF_8);
             writePrivate(stateDir.resolve("site-key.pem"), credentials.privateKeyPem());
             Files.writeString(stateDir.resolve("trust-bundle.pem"), ca.trustBundle().toPem(), UTF_8);
             return credentials;
         } catch (IOException e) {
-            throw new UncheckedIOException("dev.generateCa: cannot keep the development CA in " + caDir
-                    + " or the site's files in " + stateDir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("dev.generateCa: cannot write the site's files in " + stateDir + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Loads the CA in {@code caDir}, creating it the first time.
+     *
+     * @param caDir where the CA's {@code ca.pem} and {@code ca-key.pem} live
+     * @param trustDomain the mesh's trust domain
+     * @return the CA
+     */
+    public static MeshCertificateAuthority load(Path caDir, String trustDomain) {
+        try {
+            Files.createDirectories(caDir);
+            Path certFile = caDir.resolve("ca.pem");
+            Path keyFile = caDir.resolve("ca-key.pem");
+            try (FileChannel channel = FileChannel.open(caDir.resolve(".lock"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE);
+                    FileLock lock = channel.lock()) {
+                if (Files.exists(certFile) && Files.exists(keyFile)) {
+                    return MeshCertificateAuthority.fromPem(trustDomain, Files.readString(certFile, UTF_8),
+                            Files.readString(keyFile, UTF_8));
+                }
+                MeshCertificateAuthority ca = MeshCertificateAuthority.create(trustDomain);
+                writePrivate(keyFile, ca.privateKeyPem());
+                Files.writeString(certFile, ca.certificatePem(), UTF_8);
+                return ca;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("dev.generateCa: cannot keep the development CA in " + caDir + ": "
+                    + e.getMessage(), e);
         }
     }
 

@@ -23,6 +23,7 @@ import io.isthmus.mesh.config.ConfigStore;
 import io.isthmus.mesh.config.ConfigStoreException;
 import io.isthmus.mesh.config.ConfigWatch;
 import io.isthmus.mesh.config.MeshObjectCodec;
+import io.isthmus.mesh.config.MeshValidator;
 import io.isthmus.mesh.config.Versioned;
 import io.isthmus.mesh.model.Kind;
 import io.isthmus.mesh.model.MeshObject;
@@ -35,8 +36,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -73,6 +76,21 @@ import org.slf4j.LoggerFactory;
  * revisions. Compare-and-set writes are etcd transactions that compare the key's mod revision
  * ({@code 0}: the key must not exist). Other writers of the same etcd cluster share the revision
  * counter, so revisions grow by at least one per write.
+ *
+ * <h2>Checked writes</h2>
+ *
+ * <p>Like the in-memory store, every {@code put}, {@code create}, {@code update} and {@code delete}
+ * is checked with {@link MeshValidator} against the objects in etcd, so a write that would leave a
+ * dangling reference (a load balancer naming a missing pool, a pool deleted while a load balancer
+ * uses it) fails with a {@link io.isthmus.mesh.config.ConfigValidationException} and writes nothing.
+ * The check and the write are made atomic with a guard key, {@code <prefix>-write-guard} (outside
+ * the objects' range): a write reads all objects and the guard's mod revision in one transaction,
+ * checks, and commits in a transaction that requires the guard to be unchanged and puts it again
+ * along with the object. Two checked writes that overlap therefore cannot both commit: the loser
+ * reads again and checks against the winner's result, at most {@value #MAX_WRITE_ATTEMPTS} times
+ * before it fails with a {@link ConfigStoreException}. Each write is still one etcd revision. Writes
+ * made to etcd by other tools bypass the check; {@link #keepAlive(Site, Duration)} writes only a
+ * site record, which nothing refers to in a way the check guards.
  *
  * <h2>Values that are not valid objects</h2>
  *
@@ -123,11 +141,18 @@ public final class EtcdConfigStore implements ConfigStore {
     /** The request timeout used when the builder is not given one. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
 
+    /** The guard key's name after the prefix: outside {@code <prefix>/}, so watches never see it. */
+    static final String GUARD_SUFFIX = "-write-guard";
+
+    /** How many times a checked write reads and tries to commit before it gives up under contention. */
+    static final int MAX_WRITE_ATTEMPTS = 16;
+
     private static final Comparator<Versioned<MeshObject>> BY_KEY = Comparator.comparing(v -> v.object().key());
 
     private final Client client;
     private final String endpoints;
     private final EtcdKeys keys;
+    private final ByteSequence guardKey;
     private final Duration requestTimeout;
     private final MeshObjectCodec codec = MeshObjectCodec.create();
     private final LongAdder rejected = new LongAdder();
@@ -139,6 +164,7 @@ public final class EtcdConfigStore implements ConfigStore {
         this.client = client;
         this.endpoints = endpoints;
         this.keys = new EtcdKeys(prefix);
+        this.guardKey = bytes(prefix + GUARD_SUFFIX);
         this.requestTimeout = requestTimeout;
         this.notifier = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "isthmus-etcd-watch");
@@ -215,15 +241,17 @@ public final class EtcdConfigStore implements ConfigStore {
         return ConfigSnapshot.of(response.getHeader().getRevision(), decodeAll(response.getKvs()));
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Checked with {@link MeshValidator} against the objects in etcd, then committed only if no other
+     * checked write came in between (see the class description).
+     */
     @Override
     public Versioned<MeshObject> put(MeshObject object) {
         requireNonNull(object, "object");
         ensureOpen();
-        ByteSequence key = bytes(keys.of(object.key()));
-        TxnResponse response = await(client.getKVClient().txn()
-                .Then(Op.put(key, encode(object), PutOption.DEFAULT), Op.get(key, GetOption.DEFAULT))
-                .commit(), "put " + object.key());
-        return stored(object, response);
+        return write(object, -1);
     }
 
     @Override
@@ -231,27 +259,14 @@ public final class EtcdConfigStore implements ConfigStore {
         requireNonNull(object, "object");
         checkArgument(expectedModRevision >= 0, "expectedModRevision: %s (expected: >= 0)", expectedModRevision);
         ensureOpen();
-        ByteSequence key = bytes(keys.of(object.key()));
-        Cmp compare = expectedModRevision == 0
-                ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0))
-                : new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision));
-        TxnResponse response = await(client.getKVClient().txn()
-                .If(compare)
-                .Then(Op.put(key, encode(object), PutOption.DEFAULT), Op.get(key, GetOption.DEFAULT))
-                .Else(Op.get(key, GetOption.DEFAULT))
-                .commit(), (expectedModRevision == 0 ? "create " : "update ") + object.key());
-        if (!response.isSucceeded()) {
-            throw new ConfigConflictException(object.key(), expectedModRevision, modRevisionIn(response));
-        }
-        return stored(object, response);
+        return write(object, expectedModRevision);
     }
 
     @Override
     public boolean delete(ObjectKey key) {
         requireNonNull(key, "key");
         ensureOpen();
-        return await(client.getKVClient().delete(bytes(keys.of(key)), DeleteOption.DEFAULT), "delete " + key)
-                .getDeleted() > 0;
+        return remove(key, -1);
     }
 
     @Override
@@ -259,20 +274,122 @@ public final class EtcdConfigStore implements ConfigStore {
         requireNonNull(key, "key");
         checkArgument(expectedModRevision >= 0, "expectedModRevision: %s (expected: >= 0)", expectedModRevision);
         ensureOpen();
-        ByteSequence etcdKey = bytes(keys.of(key));
-        if (expectedModRevision == 0) {
-            // Nothing that exists was last modified at revision 0: the delete fails either way.
-            GetResponse current = await(client.getKVClient().get(etcdKey), "delete " + key);
-            throw new ConfigConflictException(key, expectedModRevision,
-                    current.getKvs().isEmpty() ? 0 : current.getKvs().get(0).getModRevision());
+        remove(key, expectedModRevision);
+    }
+
+    /**
+     * Writes an object after checking it against the current objects: {@code expectedModRevision} -1
+     * writes unconditionally, 0 creates, otherwise compare-and-set.
+     */
+    private Versioned<MeshObject> write(MeshObject object, long expectedModRevision) {
+        ByteSequence key = bytes(keys.of(object.key()));
+        String operation = (expectedModRevision < 0 ? "put " : expectedModRevision == 0 ? "create " : "update ")
+                + object.key();
+        for (int attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+            Current current = readCurrent(operation);
+            long actual = current.modRevisionOf(object.key());
+            if (expectedModRevision >= 0 && actual != expectedModRevision) {
+                throw new ConfigConflictException(object.key(), expectedModRevision, actual);
+            }
+            MeshValidator.checkPut(object, current.objects());
+            List<Cmp> compares = new ArrayList<>(2);
+            compares.add(new Cmp(guardKey, Cmp.Op.EQUAL, CmpTarget.modRevision(current.guardModRevision())));
+            if (expectedModRevision >= 0) {
+                compares.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(actual)));
+            }
+            TxnResponse response = await(client.getKVClient().txn()
+                    .If(compares.toArray(new Cmp[0]))
+                    .Then(Op.put(key, encode(object), PutOption.DEFAULT), Op.put(guardKey, guardValue(object.key()),
+                            PutOption.DEFAULT), Op.get(key, GetOption.DEFAULT))
+                    .commit(), operation);
+            if (response.isSucceeded()) {
+                return stored(object, response);
+            }
+            logger.debug("{}: {} raced another write (attempt {}); reading again", describe(), operation, attempt);
         }
+        throw contention(operation);
+    }
+
+    /** Deletes an object after checking that nothing uses it: {@code expectedModRevision} -1 unconditionally. */
+    private boolean remove(ObjectKey objectKey, long expectedModRevision) {
+        ByteSequence key = bytes(keys.of(objectKey));
+        String operation = "delete " + objectKey + (expectedModRevision < 0 ? "" : " at revision " + expectedModRevision);
+        for (int attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+            Current current = readCurrent(operation);
+            long actual = current.modRevisionOf(objectKey);
+            if (expectedModRevision >= 0 && (expectedModRevision == 0 || actual != expectedModRevision)) {
+                // Nothing that exists was last modified at revision 0: such a delete fails either way.
+                throw new ConfigConflictException(objectKey, expectedModRevision, actual);
+            }
+            if (actual == 0) {
+                return false;
+            }
+            MeshValidator.checkDelete(objectKey, current.objects());
+            TxnResponse response = await(client.getKVClient().txn()
+                    .If(new Cmp(guardKey, Cmp.Op.EQUAL, CmpTarget.modRevision(current.guardModRevision())),
+                            new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(actual)))
+                    .Then(Op.delete(key, DeleteOption.DEFAULT), Op.put(guardKey, guardValue(objectKey),
+                            PutOption.DEFAULT))
+                    .commit(), operation);
+            if (response.isSucceeded()) {
+                return true;
+            }
+            logger.debug("{}: {} raced another write (attempt {}); reading again", describe(), operation, attempt);
+        }
+        throw contention(operation);
+    }
+
+    /** Reads every object and the guard key at one revision (a transaction of two reads). */
+    private Current readCurrent(String operation) {
         TxnResponse response = await(client.getKVClient().txn()
-                .If(new Cmp(etcdKey, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
-                .Then(Op.delete(etcdKey, DeleteOption.DEFAULT))
-                .Else(Op.get(etcdKey, GetOption.DEFAULT))
-                .commit(), "delete " + key + " at revision " + expectedModRevision);
-        if (!response.isSucceeded()) {
-            throw new ConfigConflictException(key, expectedModRevision, modRevisionIn(response));
+                .Then(Op.get(guardKey, GetOption.DEFAULT),
+                        Op.get(bytes(keys.all()), GetOption.builder().isPrefix(true).build()))
+                .commit(), operation + " (read the current objects)");
+        List<KeyValue> guard = response.getGetResponses().get(0).getKvs();
+        List<KeyValue> kvs = response.getGetResponses().get(1).getKvs();
+        List<MeshObject> objects = new ArrayList<>(kvs.size());
+        Map<ObjectKey, Long> modRevisions = new HashMap<>();
+        for (KeyValue kv : kvs) {
+            Versioned<MeshObject> object = decode(kv, false);
+            if (object != null) {
+                objects.add(object.object());
+                modRevisions.put(object.object().key(), object.modRevision());
+            }
+        }
+        return new Current(guard.isEmpty() ? 0 : guard.get(0).getModRevision(), objects, modRevisions);
+    }
+
+    private ConfigStoreException contention(String operation) {
+        return new ConfigStoreException(describe() + ": " + operation + " gave up after " + MAX_WRITE_ATTEMPTS
+                + " attempts: other writers changed the store each time between the check and the commit", null);
+    }
+
+    private static ByteSequence guardValue(ObjectKey key) {
+        return bytes(key.toString());
+    }
+
+    /** The objects as of one revision, with the guard key's mod revision read at the same revision. */
+    private static final class Current {
+        private final long guardModRevision;
+        private final List<MeshObject> objects;
+        private final Map<ObjectKey, Long> modRevisions;
+
+        Current(long guardModRevision, List<MeshObject> objects, Map<ObjectKey, Long> modRevisions) {
+            this.guardModRevision = guardModRevision;
+            this.objects = objects;
+            this.modRevisions = modRevisions;
+        }
+
+        long guardModRevision() {
+            return guardModRevision;
+        }
+
+        List<MeshObject> objects() {
+            return objects;
+        }
+
+        long modRevisionOf(ObjectKey key) {
+            return modRevisions.getOrDefault(key, 0L);
         }
     }
 
@@ -408,6 +525,14 @@ public final class EtcdConfigStore implements ConfigStore {
      * Decodes a stored value, or skips it: logs the key and the problem, counts it, returns {@code null}.
      */
     @Nullable Versioned<MeshObject> decode(KeyValue kv) {
+        return decode(kv, true);
+    }
+
+    /**
+     * Decodes a stored value, or skips it; {@code report} false skips it silently (the read before a
+     * checked write, which is not a read the caller sees).
+     */
+    private @Nullable Versioned<MeshObject> decode(KeyValue kv, boolean report) {
         String key = kv.getKey().toString(UTF_8);
         MeshObject object;
         try {
@@ -419,6 +544,9 @@ public final class EtcdConfigStore implements ConfigStore {
             }
         } catch (RuntimeException e) {
             // Anything a foreign writer can put there must not stop a snapshot or a watch.
+            if (!report) {
+                return null;
+            }
             rejected.increment();
             logger.warn("{}: skipped the value of {} at revision {}: {}", describe(), key, kv.getModRevision(),
                     e.getMessage());
@@ -448,11 +576,6 @@ public final class EtcdConfigStore implements ConfigStore {
         // The transaction's get ran right after its put, so it sees exactly the written revision.
         KeyValue kv = response.getGetResponses().get(0).getKvs().get(0);
         return Versioned.of(object, kv.getCreateRevision(), kv.getModRevision());
-    }
-
-    private static long modRevisionIn(TxnResponse failed) {
-        List<KeyValue> kvs = failed.getGetResponses().get(0).getKvs();
-        return kvs.isEmpty() ? 0 : kvs.get(0).getModRevision();
     }
 
     private void ensureOpen() {

@@ -77,6 +77,7 @@ class EtcdConfigStoreTest extends ConfigStoreContractTest {
         LoadBalancer lb = loadBalancer("shop", "osaka-app");
 
         Versioned<MeshObject> storedSite = store.put(osaka);
+        store.put(pool("shop", "osaka-pool"));
         Versioned<MeshObject> storedLb = store.put(lb);
 
         KeyValue siteKv = rawGet(prefix + "/Site/osaka");

@@ -13,9 +13,8 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * The orders application at site osaka. With {@code isthmus.register-beans=true} its
- * {@code osaka-app} load balancer bean is written to the mesh at start-up; the origin pool follows
- * once the web server knows its port.
+ * The orders application at site osaka. Once the web server knows its port, it writes its origin
+ * pool and the {@code osaka-app} load balancer to the mesh.
  */
 @SpringBootApplication
 public class OsakaApp {
@@ -24,26 +23,21 @@ public class OsakaApp {
     public OsakaApp() {}
 
     /**
-     * The mesh service {@code osaka-app}: advertised at tokyo, served by the pool at osaka.
-     *
-     * @return the load balancer
-     */
-    @Bean
-    LoadBalancer osakaAppLoadBalancer() {
-        return LoadBalancer.builder("osaka-app").domain("osaka-app").advertiseAt("tokyo").defaultPool("osaka-pool")
-                .build();
-    }
-
-    /**
-     * Publishes this application's address as the origin pool {@code osaka-pool} once it listens.
+     * Publishes this application's address as the origin pool {@code osaka-pool} once it listens, then
+     * the mesh service {@code osaka-app} (advertised at tokyo, served by that pool): the store refuses
+     * a load balancer whose pool does not exist yet, so the pool goes first.
      *
      * @param mesh the mesh client
      * @return the listener
      */
     @Bean
     ApplicationListener<WebServerInitializedEvent> publishOrigin(MeshClient mesh) {
-        return event -> mesh.store().put(OriginPool.builder("osaka-pool").site("osaka")
-                .endpoint(Endpoint.of("127.0.0.1", event.getWebServer().getPort())).build());
+        return event -> {
+            mesh.store().put(OriginPool.builder("osaka-pool").site("osaka")
+                    .endpoint(Endpoint.of("127.0.0.1", event.getWebServer().getPort())).build());
+            mesh.store().put(LoadBalancer.builder("osaka-app").domain("osaka-app").advertiseAt("tokyo")
+                    .defaultPool("osaka-pool").build());
+        };
     }
 
     /** Serves the orders. */

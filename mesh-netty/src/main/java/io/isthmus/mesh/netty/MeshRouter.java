@@ -6,9 +6,11 @@ import io.isthmus.mesh.config.ConfigStore;
 import io.isthmus.mesh.internal.Preconditions;
 import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.netty.internal.RouterRuntime;
+import io.isthmus.mesh.netty.internal.RouterSettings;
 import io.isthmus.mesh.pki.SiteCredentials;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,6 +31,18 @@ import org.jspecify.annotations.Nullable;
  * <p>The router follows the config store: every change is compiled into a new routing table that
  * replaces the old one atomically; requests never wait for the store. It is thread-safe; the caller
  * closes it.
+ *
+ * <p>The ingress port speaks HTTP/1.1 and HTTP/2 in cleartext (h2c, with prior knowledge or through
+ * {@code Upgrade: h2c}). HTTP/1.1 parsing is strict: a request with both Content-Length and
+ * Transfer-Encoding, conflicting Content-Lengths, a bad chunk size, a control character in a header
+ * name or bare LF line endings gets 400 and its connection is closed; too large or too many header
+ * fields get 431. Obsolete line folding is replaced by a space (RFC 9112 section 5.2). See the builder
+ * for the limits (connections, header size and count, request-head timeout, HTTP/2 streams).
+ *
+ * <p>Each request is written as one JSON line to the SLF4J logger {@code isthmus.access}; with
+ * {@link Builder#meterRegistry} the router also records Micrometer meters named {@code isthmus.*}.
+ * {@link #drain(Duration)} stops a router gracefully; {@link #updateCredentials(SiteCredentials)}
+ * rotates its certificate without dropping requests.
  */
 public final class MeshRouter implements AutoCloseable {
 
@@ -61,10 +75,42 @@ public final class MeshRouter implements AutoCloseable {
      */
     public synchronized MeshRouter start() {
         Preconditions.checkState(runtime == null && !closed, "router of site %s: already started", site());
-        runtime = RouterRuntime.start(config.credentials, config.store, config.listener, config.ingressAddress,
-                config.tunnelAddress, config.ioThreads, config.connectTimeout, config.responseTimeout,
-                config.idleTimeout);
+        Builder c = config;
+        runtime = RouterRuntime.start(c.credentials, c.store, new RouterSettings(c.ingressAddress, c.tunnelAddress,
+                c.ioThreads, (int) c.connectTimeout.toMillis(), c.responseTimeout.toMillis(), c.idleTimeout.toMillis(),
+                c.listener, c.maxInitialLineLength, c.maxHeaderSize, c.maxHeaderCount,
+                c.requestHeaderTimeout.toMillis(), c.maxConnections, c.maxConcurrentStreams,
+                c.tunnelConnectionsPerSite, c.meterRegistry, c.circuitBreakerOpenDuration.toMillis()));
         return this;
+    }
+
+    /**
+     * Drains the router before it stops: no new connections are accepted, HTTP/1.1 responses carry
+     * {@code Connection: close}, HTTP/2 connections (h2c ingress and tunnels) get GOAWAY, requests in
+     * flight finish; connections still open at the deadline are closed. Call {@link #close()} after the
+     * returned future completes to release the threads.
+     *
+     * @param deadline how long in-flight requests may take to finish
+     * @return a future that completes once every connection is closed
+     */
+    public CompletableFuture<Void> drain(Duration deadline) {
+        Builder.positive(deadline, "deadline");
+        return running().drain(deadline);
+    }
+
+    /**
+     * Replaces the site's certificate and key, e.g. before the old certificate expires: tunnels
+     * dialled or accepted from now on use the new ones; requests in flight on open tunnels finish there,
+     * after which those tunnels close.
+     *
+     * @param credentials new credentials of the same site and trust domain
+     * @throws IllegalArgumentException when they name another site or trust domain
+     */
+    public void updateCredentials(SiteCredentials credentials) {
+        requireNonNull(credentials, "credentials");
+        Preconditions.checkArgument(credentials.spiffeId().equals(config.credentials.spiffeId()),
+                "credentials: %s (expected: credentials of %s)", credentials.spiffeId(), config.credentials.spiffeId());
+        running().updateCredentials(credentials);
     }
 
     /** @return the name of this router's site */
@@ -148,6 +194,15 @@ public final class MeshRouter implements AutoCloseable {
         private Duration responseTimeout = Duration.ofSeconds(30);
         private Duration idleTimeout = Duration.ofSeconds(60);
         private MeshRouterListener listener = new MeshRouterListener() {};
+        private int maxInitialLineLength = 8192;
+        private int maxHeaderSize = 16384;
+        private int maxHeaderCount = 100;
+        private Duration requestHeaderTimeout = Duration.ofSeconds(10);
+        private int maxConnections = 10_000;
+        private int maxConcurrentStreams = 250;
+        private int tunnelConnectionsPerSite = 1;
+        private Duration circuitBreakerOpenDuration = Duration.ofSeconds(5);
+        private @Nullable Object meterRegistry;
 
         private Builder(SiteCredentials credentials, ConfigStore store) {
             this.credentials = credentials;
@@ -163,6 +218,132 @@ public final class MeshRouter implements AutoCloseable {
             responseTimeout = other.responseTimeout;
             idleTimeout = other.idleTimeout;
             listener = other.listener;
+            maxInitialLineLength = other.maxInitialLineLength;
+            maxHeaderSize = other.maxHeaderSize;
+            maxHeaderCount = other.maxHeaderCount;
+            requestHeaderTimeout = other.requestHeaderTimeout;
+            maxConnections = other.maxConnections;
+            maxConcurrentStreams = other.maxConcurrentStreams;
+            tunnelConnectionsPerSite = other.tunnelConnectionsPerSite;
+            circuitBreakerOpenDuration = other.circuitBreakerOpenDuration;
+            meterRegistry = other.meterRegistry;
+        }
+
+        /**
+         * Sets the largest request line an HTTP/1.1 client may send (default 8192 bytes); longer
+         * ones get 414 and the connection is closed.
+         *
+         * @param bytes at least 256
+         * @return this builder
+         */
+        public Builder maxInitialLineLength(int bytes) {
+            Preconditions.checkArgument(bytes >= 256, "maxInitialLineLength: %s (expected: >= 256)", bytes);
+            this.maxInitialLineLength = bytes;
+            return this;
+        }
+
+        /**
+         * Sets the largest request head (all header fields together) a client may send (default 16384
+         * bytes); HTTP/1.1 clients get 431 beyond it, HTTP/2 peers a stream or connection error.
+         *
+         * @param bytes at least 1024
+         * @return this builder
+         */
+        public Builder maxHeaderSize(int bytes) {
+            Preconditions.checkArgument(bytes >= 1024, "maxHeaderSize: %s (expected: >= 1024)", bytes);
+            this.maxHeaderSize = bytes;
+            return this;
+        }
+
+        /**
+         * Sets how many header fields a request may have (default 100); beyond it the client gets 431.
+         *
+         * @param count at least 1
+         * @return this builder
+         */
+        public Builder maxHeaderCount(int count) {
+            Preconditions.checkArgument(count > 0, "maxHeaderCount: %s (expected: > 0)", count);
+            this.maxHeaderCount = count;
+            return this;
+        }
+
+        /**
+         * Sets how long an HTTP/1.1 client may take to send a complete request head, counted from
+         * the opening of the connection or the end of the previous response (default 10 s); then the
+         * connection is closed. Guards against slow clients (slowloris) and idle keep-alive connections.
+         *
+         * @param timeout a positive duration
+         * @return this builder
+         */
+        public Builder requestHeaderTimeout(Duration timeout) {
+            this.requestHeaderTimeout = positive(timeout, "requestHeaderTimeout");
+            return this;
+        }
+
+        /**
+         * Sets how many connections each listener (ingress, tunnels) keeps open at most (default
+         * 10000); a new connection beyond it is closed at once and counted.
+         *
+         * @param count at least 1
+         * @return this builder
+         */
+        public Builder maxConnections(int count) {
+            Preconditions.checkArgument(count > 0, "maxConnections: %s (expected: > 0)", count);
+            this.maxConnections = count;
+            return this;
+        }
+
+        /**
+         * Sets how many concurrent streams an HTTP/2 client or peer router may open on one connection
+         * (default 250).
+         *
+         * @param count at least 1
+         * @return this builder
+         */
+        public Builder maxConcurrentStreams(int count) {
+            Preconditions.checkArgument(count > 0, "maxConcurrentStreams: %s (expected: > 0)", count);
+            this.maxConcurrentStreams = count;
+            return this;
+        }
+
+        /**
+         * Sets how many tunnel connections each I/O thread keeps to one remote site (default 1);
+         * requests are spread over them.
+         *
+         * @param count 1-16
+         * @return this builder
+         */
+        public Builder tunnelConnectionsPerSite(int count) {
+            Preconditions.checkArgument(count > 0 && count <= 16, "tunnelConnectionsPerSite: %s (expected: 1-16)",
+                    count);
+            this.tunnelConnectionsPerSite = count;
+            return this;
+        }
+
+        /**
+         * Sets how long a remote site's circuit breaker stays open (requests fail fast with 503) before
+         * a few requests probe the site again (default 5 s). The circuit opens when at least half of the
+         * last 20 requests (and at least 5) to the site failed to reach it.
+         *
+         * @param duration a positive duration
+         * @return this builder
+         */
+        public Builder circuitBreakerOpenDuration(Duration duration) {
+            this.circuitBreakerOpenDuration = positive(duration, "circuitBreakerOpenDuration");
+            return this;
+        }
+
+        /**
+         * Binds the router's meters (requests, latencies, denials, connections, tunnels; names start
+         * with {@code isthmus.}) to a Micrometer registry. Needs {@code micrometer-core} on the class
+         * path; without a registry nothing is measured.
+         *
+         * @param registry the registry; the meters are removed from it when the router closes
+         * @return this builder
+         */
+        public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
+            this.meterRegistry = requireNonNull(registry, "registry");
+            return this;
         }
 
         /**
@@ -269,7 +450,7 @@ public final class MeshRouter implements AutoCloseable {
             return this;
         }
 
-        private static Duration positive(Duration d, String name) {
+        static Duration positive(Duration d, String name) {
             requireNonNull(d, name);
             Preconditions.checkArgument(!d.isNegative() && !d.isZero() && d.toMillis() < Integer.MAX_VALUE,
                     "%s: %s (expected: > 0 and < 24 days)", name, d);

@@ -39,7 +39,17 @@ final class MeshFixture implements AutoCloseable {
 
     /** Starts a router with the given credentials and registers its site. */
     MeshRouter site(SiteCredentials credentials) {
-        MeshRouter router = MeshRouter.builder(credentials, store)
+        return site(credentials, b -> b);
+    }
+
+    /** Starts the router of a site with extra settings and registers the site. */
+    MeshRouter site(String name, java.util.function.UnaryOperator<MeshRouter.Builder> settings) {
+        return site(ca.issueSite(name), settings);
+    }
+
+    /** Starts a router with the given credentials and extra settings and registers its site. */
+    MeshRouter site(SiteCredentials credentials, java.util.function.UnaryOperator<MeshRouter.Builder> settings) {
+        MeshRouter.Builder builder = MeshRouter.builder(credentials, store)
                 .ioThreads(1)
                 .connectTimeout(Duration.ofSeconds(2))
                 .responseTimeout(Duration.ofSeconds(10))
@@ -54,9 +64,8 @@ final class MeshFixture implements AutoCloseable {
                     public void tunnelRejected(java.net.SocketAddress remote, String reason, boolean outbound) {
                         tunnelEvents.add((outbound ? "rejected-out " : "rejected-in ") + credentials.site() + " " + reason);
                     }
-                })
-                .build()
-                .start();
+                });
+        MeshRouter router = settings.apply(builder).build().start();
         closeables.add(router);
         store.put(Site.builder(router.site()).tunnelEndpoint(router.tunnelEndpoint()).build());
         return router;

@@ -1,6 +1,12 @@
 package io.isthmus.mesh.netty.internal;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -23,11 +29,20 @@ import org.jspecify.annotations.Nullable;
  */
 final class Exchange {
 
+    private static final java.util.Set<HttpMethod> IDEMPOTENT = java.util.Set.of(HttpMethod.GET, HttpMethod.HEAD,
+            HttpMethod.OPTIONS, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
+
     private final ProxyHandler owner;
     private final Channel downstream;
     private final Upstream upstream;
     private final boolean clientKeepAlive;
     private final long responseTimeoutMillis;
+    private final AccessRecord record;
+    private final RetryBudget retryBudget;
+    /** A copy of a bodiless idempotent request, to send again when the first attempt failed before any response. */
+    private @Nullable HttpRequest retryCopy;
+    private int attempts = 1;
+    private static final int MAX_ATTEMPTS = 2;
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(4);
     /** Request parts queued while the upstream connects before reading pauses. */
     private static final int PENDING_LIMIT = 16;
@@ -42,8 +57,10 @@ final class Exchange {
     private boolean done;
 
     Exchange(ProxyHandler owner, Channel downstream, Upstream upstream, boolean clientKeepAlive,
-            long responseTimeoutMillis) {
+            long responseTimeoutMillis, AccessRecord record, RetryBudget retryBudget) {
         this.owner = owner;
+        this.retryBudget = retryBudget;
+        this.record = record;
         this.downstream = downstream;
         this.upstream = upstream;
         this.clientKeepAlive = clientKeepAlive;
@@ -56,6 +73,7 @@ final class Exchange {
 
     /** Starts acquiring the upstream; request parts received meanwhile wait in a short queue. */
     void start() {
+        record.upstreamStartNanos = System.nanoTime();
         Future<Channel> acquired = upstream.acquire(downstream.eventLoop());
         if (acquired.isDone()) {
             onAcquired(acquired);
@@ -73,10 +91,12 @@ final class Exchange {
         }
         if (!acquired.isSuccess()) {
             Throwable cause = acquired.cause();
-            fail(upstream.unreachableStatus(), upstream.describe() + " is unreachable: " + describe(cause));
+            fail(upstream.unreachableStatus(), upstream.describe() + " is unreachable: " + describe(cause),
+                    "upstream_unreachable");
             return;
         }
         Channel ch = acquired.getNow();
+        record.endpoint = upstream.endpoint(ch);
         UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
         channel = ch;
         upstreamHandler = handler;
@@ -100,6 +120,21 @@ final class Exchange {
     void onRequestPart(HttpObject part) {
         if (part instanceof LastHttpContent) {
             requestComplete = true;
+        }
+        if (part instanceof HttpRequest) {
+            HttpRequest request = (HttpRequest) part;
+            if (IDEMPOTENT.contains(request.method())) {
+                retryCopy = new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                        Unpooled.EMPTY_BUFFER, request.headers().copy(), EmptyHttpHeaders.INSTANCE);
+            }
+        }
+        if (part instanceof HttpContent) {
+            int bytes = ((HttpContent) part).content().readableBytes();
+            record.requestBytes += bytes;
+            if (bytes > 0 || part instanceof LastHttpContent && !((LastHttpContent) part).trailingHeaders().isEmpty()) {
+                // A body streams through and is not kept: the request cannot be sent again.
+                retryCopy = null;
+            }
         }
         if (done) {
             ReferenceCountUtil.release(part);
@@ -138,7 +173,7 @@ final class Exchange {
             responseTimer = downstream.eventLoop().schedule(() -> {
                 if (!responseStarted && !done) {
                     fail(HttpResponseStatus.GATEWAY_TIMEOUT, upstream.describe() + " did not respond within "
-                            + responseTimeoutMillis + " ms");
+                            + responseTimeoutMillis + " ms", "upstream_timeout");
                 }
             }, responseTimeoutMillis, TimeUnit.MILLISECONDS);
         }
@@ -155,7 +190,7 @@ final class Exchange {
             if (response.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(part);
                 fail(HttpResponseStatus.BAD_GATEWAY, upstream.describe() + " sent a malformed response: "
-                        + describe(response.decoderResult().cause()));
+                        + describe(response.decoderResult().cause()), "upstream_malformed_response");
                 return;
             }
             if (response.status().code() < 200) {
@@ -164,13 +199,19 @@ final class Exchange {
                 return;
             }
             responseStarted = true;
+            upstream.outcome(Boolean.TRUE);
+            record.status = response.status().code();
             cancelTimer();
             upstreamKeepAlive = HttpUtil.isKeepAlive(response);
             owner.prepareResponse(response, clientKeepAlive && requestComplete);
         }
         boolean last = part instanceof LastHttpContent;
+        if (part instanceof HttpContent) {
+            record.responseBytes += ((HttpContent) part).content().readableBytes();
+        }
         if (last) {
             responseComplete = true;
+            record.upstreamEndNanos = System.nanoTime();
         }
         if (!last) {
             downstream.write(part, downstream.voidPromise());
@@ -211,7 +252,7 @@ final class Exchange {
             abort();
         } else {
             fail(HttpResponseStatus.BAD_GATEWAY, upstream.describe() + " closed the connection before responding"
-                    + (cause == null ? "" : ": " + describe(cause)));
+                    + (cause == null ? "" : ": " + describe(cause)), "upstream_closed");
         }
     }
 
@@ -219,21 +260,47 @@ final class Exchange {
     void onDownstreamClosed() {
         if (!done) {
             done = true;
+            upstream.outcome(null);
             cancelTimer();
             releasePending();
             releaseUpstream(false);
         }
     }
 
-    private void fail(HttpResponseStatus status, String reason) {
+    private void fail(HttpResponseStatus status, String reason, String reasonCode) {
         if (done) {
+            return;
+        }
+        upstream.outcome(Boolean.FALSE);
+        if (retry(reasonCode)) {
             return;
         }
         done = true;
         cancelTimer();
         releasePending();
         releaseUpstream(false);
-        owner.exchangeFailed(this, status, reason, requestComplete);
+        owner.exchangeFailed(this, status, reason, reasonCode, requestComplete);
+    }
+
+    /**
+     * Sends a bodiless idempotent request once more when its upstream failed before answering (could
+     * not be reached, or closed or reset the connection), if the retry budget allows.
+     */
+    private boolean retry(String reasonCode) {
+        HttpRequest copy = retryCopy;
+        if (copy == null || responseStarted || !requestComplete || attempts >= MAX_ATTEMPTS
+                || !("upstream_unreachable".equals(reasonCode) || "upstream_closed".equals(reasonCode))
+                || !retryBudget.tryWithdraw()) {
+            return false;
+        }
+        attempts++;
+        record.retried = true;
+        cancelTimer();
+        releaseUpstream(false);
+        pending.add(new DefaultFullHttpRequest(copy.protocolVersion(), copy.method(), copy.uri(),
+                Unpooled.EMPTY_BUFFER, copy.headers().copy(), EmptyHttpHeaders.INSTANCE));
+        start();
+        return true;
     }
 
     /** The response went out completely. */
@@ -256,7 +323,7 @@ final class Exchange {
         cancelTimer();
         releasePending();
         releaseUpstream(false);
-        owner.exchangeAborted(this);
+        owner.exchangeAborted(this, "response_aborted");
     }
 
     private void releaseUpstream(boolean reusable) {

@@ -4,6 +4,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
@@ -21,11 +22,13 @@ final class Headers {
     static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+    static final AsciiString VIA = AsciiString.cached("via");
 
     private static final List<AsciiString> HOP_BY_HOP = List.of(
             HttpHeaderNames.CONNECTION, AsciiString.cached("keep-alive"), AsciiString.cached("proxy-connection"),
             HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE,
-            HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE);
+            HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE, HttpHeaderNames.TRANSFER_ENCODING);
 
     private static final List<AsciiString> HTTP2_EXTENSIONS = List.of(
             HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text(),
@@ -40,10 +43,12 @@ final class Headers {
     /**
      * Removes hop-by-hop headers (RFC 9110 section 7.6.1), including those the Connection header names,
      * and the headers that only describe the HTTP/2 stream a message arrived on. Transfer-Encoding is
-     * kept: the codecs of the next hop frame the body.
+     * removed with the rest; a body that arrived chunked without a Content-Length is marked chunked
+     * again, for the framing of the next HTTP/1.1 hop (HTTP/2 codecs drop the mark).
      */
     static void removeHopByHop(HttpMessage message) {
         HttpHeaders headers = message.headers();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(message);
         for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
             for (String token : connection.split(",")) {
                 String name = token.trim();
@@ -58,27 +63,71 @@ final class Headers {
         for (AsciiString name : HTTP2_EXTENSIONS) {
             headers.remove(name);
         }
+        if (chunked && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
     }
 
-    /** Adds what a request entering the mesh at ingress should carry: forwarding headers and an id. */
-    static void addIngressHeaders(HttpMessage request, SocketAddress client) {
+    /**
+     * Adds what a request entering the mesh at ingress should carry: {@code x-forwarded-for} and
+     * {@code forwarded} (appended), {@code x-forwarded-proto}, {@code x-forwarded-host}, {@code via}
+     * (appended) and a request id when it has none. Mesh-internal headers are removed; W3C trace
+     * context headers pass unchanged.
+     */
+    static void addIngressHeaders(HttpMessage request, SocketAddress client, String site, boolean http2) {
         HttpHeaders headers = request.headers();
         headers.remove(POOL);
+        String host = headers.get(HttpHeaderNames.HOST);
+        StringBuilder forwarded = new StringBuilder(64);
         if (client instanceof InetSocketAddress) {
-            String ip = ((InetSocketAddress) client).getAddress().getHostAddress();
+            java.net.InetAddress address = ((InetSocketAddress) client).getAddress();
+            String ip = address.getHostAddress();
+            int zone = ip.indexOf('%');
+            if (zone >= 0) {
+                ip = ip.substring(0, zone);
+            }
             String previous = headers.get(X_FORWARDED_FOR);
             headers.set(X_FORWARDED_FOR, previous == null ? ip : previous + ", " + ip);
+            // RFC 7239 section 6: an IPv6 address is bracketed, and then the value must be quoted.
+            forwarded.append("for=").append(address instanceof java.net.Inet6Address ? "\"[" + ip + "]\"" : ip);
         }
         if (!headers.contains(X_FORWARDED_PROTO)) {
             headers.set(X_FORWARDED_PROTO, "http");
         }
-        String host = headers.get(HttpHeaderNames.HOST);
         if (host != null && !headers.contains(X_FORWARDED_HOST)) {
             headers.set(X_FORWARDED_HOST, host);
         }
+        if (host != null && isToken(host)) {
+            forwarded.append(forwarded.length() == 0 ? "" : ";").append("host=").append(host);
+        } else if (host != null) {
+            forwarded.append(forwarded.length() == 0 ? "" : ";").append("host=\"")
+                    .append(host.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+        }
+        forwarded.append(forwarded.length() == 0 ? "" : ";").append("proto=http");
+        String previousForwarded = headers.get(FORWARDED);
+        headers.set(FORWARDED, previousForwarded == null ? forwarded : previousForwarded + ", " + forwarded);
+        String via = (http2 ? "2.0" : "1.1") + " isthmus-" + site;
+        String previousVia = headers.get(VIA);
+        headers.set(VIA, previousVia == null ? via : previousVia + ", " + via);
         if (!headers.contains(REQUEST_ID)) {
             headers.set(REQUEST_ID, newRequestId());
         }
+    }
+
+    /** Whether a value may stand unquoted in a {@code forwarded} element (RFC 7230 token). */
+    private static boolean isToken(String value) {
+        if (value.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            boolean ok = c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Marks a message for a persistent HTTP/1.1 connection, or for closing it after this exchange. */

@@ -17,45 +17,64 @@ import io.netty.handler.codec.http.HttpUtil;
  */
 final class IngressHandler extends ProxyHandler {
 
-    private final RouterContext router;
     private final OriginConnector origins;
     private final TunnelClient tunnels;
+    /** Serves one HTTP/2 stream of an h2c connection rather than an HTTP/1.1 connection. */
+    private final boolean http2;
 
-    IngressHandler(RouterContext router, OriginConnector origins, TunnelClient tunnels) {
-        super(router.responseTimeoutMillis);
-        this.router = router;
+    IngressHandler(RouterContext router, OriginConnector origins, TunnelClient tunnels, boolean http2) {
+        super(router, http2 ? 0 : router.settings.requestHeaderTimeoutMillis);
         this.origins = origins;
         this.tunnels = tunnels;
+        this.http2 = http2;
     }
 
     @Override
-    Upstream route(ChannelHandlerContext ctx, HttpRequest request) {
+    AccessRecord newRecord(ChannelHandlerContext ctx) {
+        AccessRecord record = new AccessRecord("ingress", router.site);
+        record.protocol = http2 ? "HTTP/2" : "HTTP/1.1";
+        java.net.SocketAddress remote = ctx.channel().remoteAddress();
+        if (remote instanceof java.net.InetSocketAddress) {
+            record.client = ((java.net.InetSocketAddress) remote).getAddress().getHostAddress();
+        }
+        return record;
+    }
+
+    @Override
+    Upstream route(ChannelHandlerContext ctx, HttpRequest request, AccessRecord record) {
         toOriginForm(request);
+        record.path = request.uri();
         String host = request.headers().get(HttpHeaderNames.HOST);
         if (host == null || host.isEmpty()) {
-            throw new RouteException(HttpResponseStatus.BAD_REQUEST, "request has no Host header");
+            throw new RouteException(HttpResponseStatus.BAD_REQUEST, "no_host", "request has no Host header");
         }
         RoutingTable table = router.config.current();
         LoadBalancer lb = table.findLoadBalancer(host);
         if (lb == null) {
-            throw new RouteException(HttpResponseStatus.NOT_FOUND,
+            throw new RouteException(HttpResponseStatus.NOT_FOUND, "unknown_host",
                     "no load balancer serves host \"" + host + "\" at site " + router.site);
         }
+        record.loadBalancer = lb.namespace() + '/' + lb.name();
+        record.route = "default";
         OriginPool pool = table.pool(lb.defaultPoolKey());
         if (pool == null) {
-            throw new RouteException(HttpResponseStatus.SERVICE_UNAVAILABLE, "load balancer " + lb.namespace() + '/'
-                    + lb.name() + ": origin pool " + lb.namespace() + '/' + lb.defaultPool() + " is not configured");
+            throw new RouteException(HttpResponseStatus.SERVICE_UNAVAILABLE, "pool_not_configured", "load balancer "
+                    + lb.namespace() + '/' + lb.name() + ": origin pool " + lb.namespace() + '/' + lb.defaultPool()
+                    + " is not configured");
         }
+        record.pool = pool.namespace() + '/' + pool.name();
+        record.poolSite = pool.site();
         Headers.removeHopByHop(request);
-        Headers.addIngressHeaders(request, ctx.channel().remoteAddress());
+        Headers.addIngressHeaders(request, ctx.channel().remoteAddress(), router.site, http2);
         if (pool.site().equals(router.site)) {
             Headers.setKeepAlive(request, true);
             return origins.upstream(pool);
         }
         Site site = table.site(pool.site());
         if (site == null) {
-            throw new RouteException(HttpResponseStatus.SERVICE_UNAVAILABLE, "origin pool " + pool.namespace() + '/'
-                    + pool.name() + " is at site " + pool.site() + ", which is not a site of this mesh");
+            throw new RouteException(HttpResponseStatus.SERVICE_UNAVAILABLE, "unknown_site", "origin pool "
+                    + pool.namespace() + '/' + pool.name() + " is at site " + pool.site()
+                    + ", which is not a site of this mesh");
         }
         request.headers().set(Headers.POOL, pool.namespace() + '/' + pool.name());
         return tunnels.upstream(site);
@@ -92,6 +111,9 @@ final class IngressHandler extends ProxyHandler {
     @Override
     void prepareResponse(HttpResponse response, boolean keepAlive) {
         Headers.removeHopByHop(response);
+        if (http2) {
+            return;
+        }
         if (!HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response)
                 && response.status().code() != 204 && response.status().code() != 304) {
             HttpUtil.setTransferEncodingChunked(response, true);
@@ -101,6 +123,6 @@ final class IngressHandler extends ProxyHandler {
 
     @Override
     boolean persistent() {
-        return true;
+        return !http2;
     }
 }

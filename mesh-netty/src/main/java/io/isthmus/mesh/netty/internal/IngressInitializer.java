@@ -1,15 +1,37 @@
 package io.isthmus.mesh.netty.internal;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.AsciiString;
+import java.util.Collection;
 
-/** The pipeline of an application connection on the ingress port: HTTP/1.1, then the router. */
+/**
+ * The pipeline of an application connection on the ingress port: HTTP/1.1 with strict parsing, or
+ * HTTP/2 in cleartext (h2c) with prior knowledge or through {@code Upgrade: h2c}, then the router.
+ */
 final class IngressInitializer extends ChannelInitializer<Channel> {
 
-    static final int MAX_INITIAL_LINE = 8192;
-    static final int MAX_HEADER_SIZE = 16384;
+    /** The largest body of an {@code Upgrade: h2c} request (it is read whole before switching). */
+    static final int MAX_UPGRADE_BODY = 1 << 20;
+    /** RST_STREAM frames a client may send per window before the connection is closed (CVE-2023-44487). */
+    static final int MAX_RST_FRAMES = 200;
+    static final int RST_WINDOW_SECONDS = 30;
 
     private final RouterContext router;
     private final OriginConnector origins;
@@ -21,12 +43,109 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
         this.tunnels = tunnels;
     }
 
+    /** The strict HTTP/1.1 request parsing every listener of the router uses. */
+    static HttpDecoderConfig decoderConfig(RouterSettings settings) {
+        return new HttpDecoderConfig()
+                .setMaxInitialLineLength(settings.maxInitialLineLength)
+                .setMaxHeaderSize(settings.maxHeaderSize)
+                .setValidateHeaders(true)
+                .setAllowDuplicateContentLengths(false)
+                .setStrictLineParsing(true)
+                .setUseRfc9112TransferEncoding(true);
+    }
+
+    /** HTTP/2 settings and abuse limits shared by the h2c ingress and the tunnel server. */
+    static Http2FrameCodec serverCodec(RouterSettings settings, int initialWindow, long gracefulShutdownMillis) {
+        return Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .initialWindowSize(initialWindow)
+                        .maxConcurrentStreams(settings.maxConcurrentStreams)
+                        .maxHeaderListSize(settings.maxHeaderSize))
+                .decoderEnforceMaxRstFramesPerWindow(MAX_RST_FRAMES, RST_WINDOW_SECONDS)
+                .gracefulShutdownTimeoutMillis(gracefulShutdownMillis)
+                .autoAckPingFrame(true)
+                .validateHeaders(true)
+                .build();
+    }
+
     @Override
     protected void initChannel(Channel ch) {
+        HttpServerCodec codec = new HttpServerCodec(decoderConfig(router.settings));
+        HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(codec, protocol ->
+                AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+                        ? new H2cUpgradeCodec(newHttp2Codec())
+                        : null, MAX_UPGRADE_BODY);
         ch.pipeline().addLast(
-                new HttpServerCodec(new HttpDecoderConfig()
-                        .setMaxInitialLineLength(MAX_INITIAL_LINE)
-                        .setMaxHeaderSize(MAX_HEADER_SIZE)),
-                new IngressHandler(router, origins, tunnels));
+                new CleartextHttp2ServerUpgradeHandler(codec, upgrade, new PriorKnowledge()),
+                new IngressHandler(router, origins, tunnels, false));
+    }
+
+    private Http2FrameCodec newHttp2Codec() {
+        return serverCodec(router.settings, Http2CodecUtil.DEFAULT_WINDOW_SIZE, router.drainMillis());
+    }
+
+    private Http2MultiplexHandler newMultiplexer() {
+        ChannelInitializer<Http2StreamChannel> streams = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Http2StreamChannel stream) {
+                stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true),
+                        new IngressHandler(router, origins, tunnels, true));
+            }
+        };
+        return new Http2MultiplexHandler(streams, streams);
+    }
+
+    /** Replaces the HTTP/1.1 router with HTTP/2 once a connection starts with the HTTP/2 preface. */
+    private final class PriorKnowledge extends ChannelHandlerAdapter {
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            ctx.pipeline().remove(IngressHandler.class);
+            ctx.pipeline().addAfter(ctx.name(), "h2-codec", newHttp2Codec());
+            ctx.pipeline().addAfter("h2-codec", null, newMultiplexer());
+            ctx.pipeline().addLast(new ErrorSink());
+            ctx.pipeline().remove(this);
+        }
+    }
+
+    /** Switches to HTTP/2 after {@code Upgrade: h2c}; the upgrading request becomes stream 1. */
+    private final class H2cUpgradeCodec implements HttpServerUpgradeHandler.UpgradeCodec {
+
+        private final Http2ServerUpgradeCodec delegate;
+
+        H2cUpgradeCodec(Http2FrameCodec codec) {
+            this.delegate = new Http2ServerUpgradeCodec(codec, newMultiplexer());
+        }
+
+        @Override
+        public Collection<CharSequence> requiredUpgradeHeaders() {
+            return delegate.requiredUpgradeHeaders();
+        }
+
+        @Override
+        public boolean prepareUpgradeResponse(ChannelHandlerContext ctx, FullHttpRequest request,
+                HttpHeaders headers) {
+            return delegate.prepareUpgradeResponse(ctx, request, headers);
+        }
+
+        @Override
+        public void upgradeTo(ChannelHandlerContext ctx, FullHttpRequest request) {
+            ctx.pipeline().remove(IngressHandler.class);
+            delegate.upgradeTo(ctx, request);
+            ctx.pipeline().addLast(new ErrorSink());
+        }
+    }
+
+    /**
+     * The end of an HTTP/2 connection's pipeline: protocol errors were already answered with GOAWAY or
+     * RST_STREAM by the codec, which also closes the connection when needed; they are logged at debug
+     * level.
+     */
+    static final class ErrorSink extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private static final org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(ErrorSink.class);
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            logger.debug("HTTP/2 connection {}: {}", ctx.channel(), cause.toString());
+        }
     }
 }

@@ -11,6 +11,10 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import org.jspecify.annotations.Nullable;
@@ -29,24 +33,45 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     /** Pipelined messages held before reading pauses. */
     private static final int BACKLOG_LIMIT = 32;
 
+    /** Says a connection should finish what it is doing and close: the router drains. */
+    static final Object DRAIN = new Object() {
+        @Override
+        public String toString() {
+            return "DRAIN";
+        }
+    };
+
+    final RouterContext router;
     private final long responseTimeoutMillis;
+    private final long headerTimeoutMillis;
     private final ArrayDeque<Object> backlog = new ArrayDeque<>(2);
+    private @Nullable ScheduledFuture<?> headerTimer;
+    private @Nullable AccessRecord record;
     private @Nullable Exchange current;
     private @Nullable ChannelHandlerContext ctx;
     /** Discarding the rest of a request that was answered without forwarding. */
     private boolean discarding;
     private boolean closeAfterDiscard;
 
-    ProxyHandler(long responseTimeoutMillis) {
-        this.responseTimeoutMillis = responseTimeoutMillis;
+    /**
+     * @param headerTimeoutMillis how long an HTTP/1.1 connection may take to send a complete request
+     *     head, counted from its opening or the end of the previous exchange; 0 for none
+     */
+    ProxyHandler(RouterContext router, long headerTimeoutMillis) {
+        this.router = router;
+        this.responseTimeoutMillis = router.responseTimeoutMillis;
+        this.headerTimeoutMillis = headerTimeoutMillis;
     }
+
+    /** Starts the access record of a new request: the listener name and protocol. */
+    abstract AccessRecord newRecord(ChannelHandlerContext ctx);
 
     /**
      * Decides where a request goes and rewrites its headers for the next hop.
      *
      * @throws RouteException with the status to answer when it cannot be routed
      */
-    abstract Upstream route(ChannelHandlerContext ctx, HttpRequest request);
+    abstract Upstream route(ChannelHandlerContext ctx, HttpRequest request, AccessRecord record);
 
     /** Rewrites a response's headers for the downstream side. */
     abstract void prepareResponse(HttpResponse response, boolean keepAlive);
@@ -57,6 +82,61 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        if (ctx.channel().isActive()) {
+            armHeaderTimer(ctx);
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        armHeaderTimer(ctx);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        disarmHeaderTimer();
+    }
+
+    private void armHeaderTimer(ChannelHandlerContext ctx) {
+        if (headerTimeoutMillis <= 0 || headerTimer != null) {
+            return;
+        }
+        headerTimer = ctx.executor().schedule(() -> {
+            headerTimer = null;
+            if (current == null && backlog.isEmpty() && !discarding) {
+                logger.debug("{}: no complete request head within {} ms; closing", ctx.channel(), headerTimeoutMillis);
+                router.metrics.requestEnded(timedOut(ctx));
+                ctx.close();
+            }
+        }, headerTimeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private AccessRecord timedOut(ChannelHandlerContext ctx) {
+        AccessRecord r = newRecord(ctx);
+        r.decision = AccessRecord.DENIED;
+        r.reason = "request_header_timeout";
+        r.endNanos = System.nanoTime();
+        return r;
+    }
+
+    private void disarmHeaderTimer() {
+        ScheduledFuture<?> timer = headerTimer;
+        if (timer != null) {
+            timer.cancel(false);
+            headerTimer = null;
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == DRAIN) {
+            if (current == null && backlog.isEmpty() && !discarding) {
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
@@ -64,6 +144,9 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (!(msg instanceof HttpObject)) {
             ReferenceCountUtil.release(msg);
             return;
+        }
+        if (msg instanceof HttpRequest) {
+            disarmHeaderTimer();
         }
         Exchange exchange = current;
         if (exchange != null && exchange.requestComplete() || !backlog.isEmpty()) {
@@ -80,25 +163,47 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     private void handle(ChannelHandlerContext ctx, HttpObject msg) {
         if (msg instanceof HttpRequest) {
             HttpRequest request = (HttpRequest) msg;
+            AccessRecord r = newRecord(ctx);
+            record = r;
+            r.method = request.method().name();
+            r.path = request.uri();
             if (request.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
-                reject(ctx, HttpResponseStatus.BAD_REQUEST,
-                        "malformed request: " + Exchange.describe(request.decoderResult().cause()), true);
+                Throwable cause = request.decoderResult().cause();
+                HttpResponseStatus status = cause instanceof TooLongHttpHeaderException
+                        ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                        : cause instanceof TooLongHttpLineException
+                        ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                        : HttpResponseStatus.BAD_REQUEST;
+                reject(ctx, status, "malformed request: " + Exchange.describe(cause), true,
+                        status == HttpResponseStatus.BAD_REQUEST ? "malformed_request" : "request_too_large");
                 return;
             }
-            boolean keepAlive = persistent() && HttpUtil.isKeepAlive(request);
+            int maxHeaderCount = router.settings.maxHeaderCount;
+            if (request.headers().size() > maxHeaderCount) {
+                ReferenceCountUtil.release(msg);
+                reject(ctx, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request has "
+                        + request.headers().size() + " header fields (expected: at most " + maxHeaderCount + ")",
+                        true, "too_many_headers");
+                return;
+            }
+            r.requestId = request.headers().get(Headers.REQUEST_ID);
+            boolean keepAlive = persistent() && HttpUtil.isKeepAlive(request) && !router.draining();
             Upstream upstream;
             try {
-                upstream = route(ctx, request);
+                upstream = route(ctx, request, r);
             } catch (RouteException e) {
                 ReferenceCountUtil.release(msg);
-                reject(ctx, e.status(), e.getMessage(), !keepAlive);
+                reject(ctx, e.status(), e.getMessage(), !keepAlive, e.reason());
                 if (!(msg instanceof LastHttpContent)) {
                     discarding = true;
                 }
                 return;
             }
-            Exchange exchange = new Exchange(this, ctx.channel(), upstream, keepAlive, responseTimeoutMillis);
+            r.requestId = request.headers().get(Headers.REQUEST_ID);
+            router.retryBudget.deposit();
+            Exchange exchange = new Exchange(this, ctx.channel(), upstream, keepAlive, responseTimeoutMillis, r,
+                    router.retryBudget);
             current = exchange;
             exchange.start();
             exchange.onRequestPart(msg);
@@ -113,6 +218,8 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
                 discarding = false;
                 if (closeAfterDiscard) {
                     ctx.close();
+                } else {
+                    armHeaderTimer(ctx);
                 }
             }
             return;
@@ -127,19 +234,23 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
             // A broken body (bad chunk size, ...): nothing more can be trusted on this connection.
             exchange.onDownstreamClosed();
             current = null;
-            reject(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request body", true);
+            reject(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request body", true, "malformed_body");
             return;
         }
         exchange.onRequestPart(msg);
     }
 
-    private void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String reason, boolean close) {
+    private void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String reason, boolean close,
+            String reasonCode) {
         FullHttpResponse response = Responses.error(ctx.alloc(), status, reason);
+        endRecord(status.code(), status.code() < 500 ? AccessRecord.DENIED : AccessRecord.FAILED, reasonCode,
+                response.content().readableBytes());
         prepareResponse(response, !close);
         if (close) {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
         } else {
             ctx.writeAndFlush(response);
+            armHeaderTimer(ctx);
         }
     }
 
@@ -163,10 +274,12 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        disarmHeaderTimer();
         Exchange exchange = current;
         current = null;
         if (exchange != null) {
             exchange.onDownstreamClosed();
+            endRecord(0, AccessRecord.FAILED, "client_closed", -1);
         }
         Object msg;
         while ((msg = backlog.poll()) != null) {
@@ -182,17 +295,19 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The exchange could not reach or hear from its upstream; answer with an error if still possible. */
-    void exchangeFailed(Exchange exchange, HttpResponseStatus status, String reason, boolean requestComplete) {
+    void exchangeFailed(Exchange exchange, HttpResponseStatus status, String reason, String reasonCode,
+            boolean requestComplete) {
         ChannelHandlerContext c = ctx;
         current = null;
         if (c == null) {
             return;
         }
         logger.debug("{}: {} {}", c.channel(), status.code(), reason);
+        endRecord(status.code(), AccessRecord.FAILED, reasonCode, reason.length() + 1);
         if (!requestComplete) {
             discarding = true;
         }
-        boolean close = !persistent() || !requestComplete;
+        boolean close = !persistent() || !requestComplete || router.draining();
         FullHttpResponse response = Responses.error(c.alloc(), status, reason);
         prepareResponse(response, !close);
         if (close) {
@@ -209,6 +324,7 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     void exchangeFinished(Exchange exchange, boolean keepAlive) {
         ChannelHandlerContext c = ctx;
         current = null;
+        endRecord(0, AccessRecord.ROUTED, null, -1);
         if (c == null) {
             return;
         }
@@ -222,18 +338,53 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The response broke off halfway; closing is the only honest signal left. */
-    void exchangeAborted(Exchange exchange) {
+    void exchangeAborted(Exchange exchange, String reasonCode) {
         current = null;
+        endRecord(0, AccessRecord.FAILED, reasonCode, -1);
         ChannelHandlerContext c = ctx;
         if (c != null) {
             c.close();
         }
     }
 
+    /**
+     * Ends the current access record: writes the access log line and counts it.
+     *
+     * @param status the status sent, or 0 to keep the one the exchange recorded
+     * @param responseBytes the body bytes sent, or -1 to keep those the exchange counted
+     */
+    private void endRecord(int status, String decision, @Nullable String reasonCode, long responseBytes) {
+        AccessRecord r = record;
+        if (r == null) {
+            return;
+        }
+        record = null;
+        r.endNanos = System.nanoTime();
+        if (status != 0) {
+            r.status = status;
+        }
+        if (responseBytes >= 0) {
+            r.responseBytes = responseBytes;
+        }
+        r.decision = decision;
+        r.reason = reasonCode;
+        if (AccessRecord.ACCESS_LOG.isInfoEnabled()) {
+            AccessRecord.ACCESS_LOG.info(r.toJson());
+        }
+        router.metrics.requestEnded(r);
+    }
+
     private void resume(ChannelHandlerContext c) {
         Object msg;
         while (current == null && (msg = backlog.poll()) != null) {
             handle(c, (HttpObject) msg);
+        }
+        if (current == null && backlog.isEmpty()) {
+            if (router.draining() && persistent()) {
+                c.close();
+                return;
+            }
+            armHeaderTimer(c);
         }
         // A no-op unless reading paused because the backlog was full.
         c.channel().config().setAutoRead(true);

@@ -9,10 +9,19 @@ final class RouteException extends MeshException {
     private static final long serialVersionUID = 1L;
 
     private final transient HttpResponseStatus status;
+    private final String reason;
 
-    RouteException(HttpResponseStatus status, String message) {
+    /**
+     * @param reason a short code for logs and metrics, e.g. {@code unknown_host}
+     */
+    RouteException(HttpResponseStatus status, String reason, String message) {
         super(message, null, false);
         this.status = status;
+        this.reason = reason;
+    }
+
+    String reason() {
+        return reason;
     }
 
     HttpResponseStatus status() {

@@ -2,17 +2,21 @@ package io.isthmus.mesh.netty.internal;
 
 import io.isthmus.mesh.MeshException;
 import io.isthmus.mesh.config.ConfigStore;
-import io.isthmus.mesh.netty.MeshRouterListener;
 import io.isthmus.mesh.pki.SiteCredentials;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,44 +30,62 @@ public final class RouterRuntime implements AutoCloseable {
     private final EventLoopGroup group;
     private final Channel ingress;
     private final Channel tunnel;
+    final ConnectionLimiter ingressConnections;
+    final ConnectionLimiter tunnelConnections;
+    final TunnelClient tunnels;
+    private volatile boolean closed;
 
-    private RouterRuntime(RouterContext router, EventLoopGroup group, Channel ingress, Channel tunnel) {
+    private RouterRuntime(RouterContext router, EventLoopGroup group, Channel ingress, Channel tunnel,
+            ConnectionLimiter ingressConnections, ConnectionLimiter tunnelConnections, TunnelClient tunnels) {
         this.router = router;
         this.group = group;
         this.ingress = ingress;
         this.tunnel = tunnel;
+        this.ingressConnections = ingressConnections;
+        this.tunnelConnections = tunnelConnections;
+        this.tunnels = tunnels;
     }
 
     /** Starts a router: follows the store, binds both listeners, and returns once they accept. */
-    public static RouterRuntime start(SiteCredentials credentials, ConfigStore store, MeshRouterListener listener,
-            InetSocketAddress ingressAddress, InetSocketAddress tunnelAddress, int ioThreads, Duration connectTimeout,
-            Duration responseTimeout, Duration idleTimeout) {
+    public static RouterRuntime start(SiteCredentials credentials, ConfigStore store, RouterSettings settings) {
         Transport transport = Transport.best();
         SslProvider provider = TlsContexts.provider();
-        ConfigFollower config = new ConfigFollower(store, credentials.site(), table -> listener.configApplied(table.revision()));
-        RouterContext router = new RouterContext(credentials, provider, transport, config, listener,
-                (int) connectTimeout.toMillis(), responseTimeout.toMillis(), idleTimeout.toMillis());
+        ConfigFollower config = new ConfigFollower(store, credentials.site(),
+                table -> settings.listener.configApplied(table.revision()));
+        RouterMetrics metrics = settings.meterRegistry == null
+                ? RouterMetrics.NOOP
+                : MicrometerMetrics.create(settings.meterRegistry, credentials.site());
+        RouterContext router = new RouterContext(credentials, settings, provider, transport, config, metrics);
         config.start();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads,
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(settings.ioThreads,
                 new DefaultThreadFactory("isthmus-" + credentials.site(), true), transport.ioHandlerFactory());
         OriginConnector origins = new OriginConnector(transport, router.connectTimeoutMillis, router.idleTimeoutMillis);
         TunnelClient tunnels = new TunnelClient(router);
+        ConnectionLimiter ingressConnections = new ConnectionLimiter("ingress", settings.maxConnections);
+        ConnectionLimiter tunnelConnections = new ConnectionLimiter("tunnel", settings.maxConnections);
         try {
             Channel ingress = server(group, transport)
+                    .handler(ingressConnections)
                     .childHandler(new IngressInitializer(router, origins, tunnels))
-                    .bind(ingressAddress).syncUninterruptibly().channel();
+                    .bind(settings.ingressAddress).syncUninterruptibly().channel();
             Channel tunnel = server(group, transport)
+                    .handler(tunnelConnections)
                     .childHandler(new TunnelAcceptor(router, origins))
-                    .bind(tunnelAddress).syncUninterruptibly().channel();
-            logger.info("site {}: ingress on {}, tunnels on {} (TLS 1.3 with {}, {} transport, {} I/O threads)",
-                    router.site, ingress.localAddress(), tunnel.localAddress(), TlsContexts.describeProvider(provider),
-                    transport.name().toLowerCase(java.util.Locale.ROOT), ioThreads);
-            return new RouterRuntime(router, group, ingress, tunnel);
+                    .bind(settings.tunnelAddress).syncUninterruptibly().channel();
+            logger.info("site {}: ingress on {} (HTTP/1.1, h2c), tunnels on {} (TLS 1.3 with {}, {} transport, "
+                    + "{} I/O threads)", router.site, ingress.localAddress(), tunnel.localAddress(),
+                    TlsContexts.describeProvider(provider), transport.name().toLowerCase(Locale.ROOT),
+                    settings.ioThreads);
+            RouterRuntime runtime = new RouterRuntime(router, group, ingress, tunnel, ingressConnections,
+                    tunnelConnections, tunnels);
+            metrics.bind(runtime);
+            return runtime;
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             config.close();
-            throw new MeshException("site " + credentials.site() + ": cannot listen on " + ingressAddress + " and "
-                    + tunnelAddress + ": " + Exchange.describe(e), e);
+            metrics.close();
+            throw new MeshException("site " + credentials.site() + ": cannot listen on " + settings.ingressAddress
+                    + " and " + settings.tunnelAddress + ": " + Exchange.describe(e), e);
         }
     }
 
@@ -95,11 +117,78 @@ public final class RouterRuntime implements AutoCloseable {
         return router.config.current().revision();
     }
 
+    /** @return the site this router serves */
+    String site() {
+        return router.site;
+    }
+
+    /** Uses new credentials for tunnels dialled or accepted from now on; open tunnels go on. */
+    public void updateCredentials(SiteCredentials credentials) {
+        router.updateCredentials(credentials);
+        tunnels.retireConnections();
+        logger.info("site {}: new credentials in use for new tunnels (certificate serial {})", router.site,
+                credentials.certificate().getSerialNumber().toString(16));
+    }
+
+    /**
+     * Stops accepting connections, lets open exchanges finish (HTTP/1.1 responses carry {@code
+     * Connection: close}, HTTP/2 connections get GOAWAY) and closes every connection when they are done
+     * or when the deadline passes. The returned future completes once every connection is closed.
+     */
+    public CompletableFuture<Void> drain(Duration deadline) {
+        long deadlineMillis = Math.max(1, deadline.toMillis());
+        router.startDraining(deadlineMillis);
+        ingressConnections.close();
+        tunnelConnections.close();
+        ingress.close();
+        tunnel.close();
+        logger.info("site {}: draining {} ingress and {} tunnel connections (deadline {} ms)", router.site,
+                ingressConnections.open(), tunnelConnections.open(), deadlineMillis);
+        List<Channel> all = new ArrayList<>(ingressConnections.channels());
+        all.addAll(tunnelConnections.channels());
+        for (Channel ch : all) {
+            ch.eventLoop().execute(() -> {
+                if (ch.pipeline().get(Http2FrameCodec.class) != null) {
+                    // Http2ConnectionHandler#close sends GOAWAY and waits for the open streams, at most
+                    // gracefulShutdownTimeoutMillis (the drain deadline).
+                    ch.close();
+                } else {
+                    ch.pipeline().fireUserEventTriggered(ProxyHandler.DRAIN);
+                }
+            });
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        List<CompletableFuture<Void>> closes = new ArrayList<>();
+        for (Channel ch : all) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            ch.closeFuture().addListener(x -> f.complete(null));
+            closes.add(f);
+        }
+        CompletableFuture<Void> connectionsClosed = CompletableFuture.allOf(closes.toArray(CompletableFuture<?>[]::new))
+                .thenCompose(v -> tunnels.drain());
+        group.schedule(() -> {
+            if (!connectionsClosed.isDone()) {
+                logger.warn("site {}: drain deadline of {} ms passed; closing what is still open", router.site,
+                        deadlineMillis);
+                ingressConnections.channels().close();
+                tunnelConnections.channels().close();
+                tunnels.closeAll();
+            }
+        }, deadlineMillis, TimeUnit.MILLISECONDS);
+        connectionsClosed.whenComplete((v, e) -> done.complete(null));
+        return done;
+    }
+
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         ingress.close().syncUninterruptibly();
         tunnel.close().syncUninterruptibly();
         router.config.close();
+        router.metrics.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

@@ -6,9 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -25,7 +23,6 @@ import org.slf4j.LoggerFactory;
 final class TunnelAcceptor extends ChannelInitializer<Channel> {
 
     private static final Logger logger = LoggerFactory.getLogger(TunnelAcceptor.class);
-    static final int MAX_CONCURRENT_STREAMS = 1000;
 
     private final RouterContext router;
     private final OriginConnector origins;
@@ -64,19 +61,15 @@ final class TunnelAcceptor extends ChannelInitializer<Channel> {
                 refuse(ctx, e.getMessage());
                 return;
             }
-            Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
-                    .initialSettings(Http2Settings.defaultSettings()
-                            .initialWindowSize(TunnelClient.STREAM_WINDOW)
-                            .maxConcurrentStreams(MAX_CONCURRENT_STREAMS))
-                    .autoAckPingFrame(true)
-                    .build();
+            Http2FrameCodec codec = IngressInitializer.serverCodec(router.settings, TunnelClient.STREAM_WINDOW,
+                    router.drainMillis());
             ctx.pipeline().addLast(codec, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                 @Override
                 protected void initChannel(Http2StreamChannel stream) {
                     stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true),
                             new TunnelStreamHandler(router, origins, peer));
                 }
-            }));
+            }), new IngressInitializer.ErrorSink());
             try {
                 codec.connection().local().flowController().incrementWindowSize(
                         codec.connection().connectionStream(), TunnelClient.CONNECTION_WINDOW - 65_535);

@@ -47,37 +47,211 @@ final class TunnelClient {
     private static final long PING_INTERVAL_SECONDS = 30;
 
     private final RouterContext router;
-    private final FastThreadLocal<Map<String, Future<Channel>>> connections = new FastThreadLocal<>() {
+    /** Per event loop and remote site: the slots of its small pool of tunnel connections. */
+    private final FastThreadLocal<Map<String, Slots>> connections = new FastThreadLocal<>() {
         @Override
-        protected Map<String, Future<Channel>> initialValue() {
+        protected Map<String, Slots> initialValue() {
             return new HashMap<>();
         }
     };
+    /** Per remote site, shared by all event loops: dial failures and when the next dial may start. */
+    private final Map<String, Backoff> backoffs = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The first re-dial delay after a failed dial; doubled per failure up to {@link #MAX_BACKOFF_MILLIS}. */
+    static final long BASE_BACKOFF_MILLIS = 100;
+    static final long MAX_BACKOFF_MILLIS = 10_000;
+
+    private static final class Slots {
+        final Future<?>[] connections;
+        int next;
+
+        Slots(int size) {
+            connections = new Future<?>[size];
+        }
+    }
+
+    /** Jittered exponential backoff of one site's dials. */
+    static final class Backoff {
+        private int failures;
+        private long nextDialNanos;
+        private String lastError = "";
+
+        synchronized long millisUntilNextDial() {
+            return Math.max(0, TimeUnit.NANOSECONDS.toMillis(nextDialNanos - System.nanoTime()));
+        }
+
+        synchronized String lastError() {
+            return lastError;
+        }
+
+        synchronized void failed(String error) {
+            failures = Math.min(failures + 1, 30);
+            long ceiling = Math.min(MAX_BACKOFF_MILLIS, BASE_BACKOFF_MILLIS << Math.min(failures - 1, 16));
+            // Full jitter in the upper half: spreads the re-dials of many routers without making them wait 0.
+            long delay = ceiling / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+            nextDialNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
+            lastError = error;
+        }
+
+        synchronized void succeeded() {
+            failures = 0;
+            nextDialNanos = 0;
+        }
+    }
+
+    /** Every tunnel this client has dialled and that is still open, on any event loop. */
+    private final java.util.Set<Channel> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Bumped when credentials change: connections of an older generation take no new streams. */
+    private volatile int generation;
+
+    private final io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry breakers;
 
     TunnelClient(RouterContext router) {
         this.router = router;
+        this.breakers = io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry.of(
+                io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.custom()
+                        .slidingWindowType(io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                        .slidingWindowSize(20)
+                        .minimumNumberOfCalls(5)
+                        .failureRateThreshold(50)
+                        .waitDurationInOpenState(java.time.Duration.ofMillis(router.settings.circuitOpenMillis))
+                        .permittedNumberOfCallsInHalfOpenState(2)
+                        .automaticTransitionFromOpenToHalfOpenEnabled(false)
+                        .build());
     }
 
+    /** The circuit breaker of a remote site, shared by all event loops. */
+    io.github.resilience4j.circuitbreaker.CircuitBreaker breaker(String site) {
+        return breakers.circuitBreaker(site);
+    }
+
+    /** @return 0 when the site's circuit is closed, 1 when open, 2 when half-open */
+    int stateCode(String site) {
+        switch (breaker(site).getState()) {
+            case CLOSED:
+                return 0;
+            case HALF_OPEN:
+                return 2;
+            default:
+                return 1;
+        }
+    }
+
+    /** New streams go to new tunnels (made with the current credentials); open streams finish on the old. */
+    void retireConnections() {
+        generation++;
+        for (Channel ch : open) {
+            ch.eventLoop().execute(() -> closeWhenIdle(ch));
+        }
+    }
+
+    /** Closes a tunnel gracefully (GOAWAY, then close once its streams are done). */
+    private void closeWhenIdle(Channel ch) {
+        io.netty.handler.codec.http2.Http2FrameCodec codec = ch.pipeline().get(io.netty.handler.codec.http2.Http2FrameCodec.class);
+        if (codec != null) {
+            codec.gracefulShutdownTimeoutMillis(router.drainMillis());
+        }
+        ch.close();
+    }
+
+    /** Closes every tunnel gracefully; completes when all are closed. */
+    java.util.concurrent.CompletableFuture<Void> drain() {
+        List<java.util.concurrent.CompletableFuture<Void>> closed = new java.util.ArrayList<>();
+        generation++;
+        for (Channel ch : open) {
+            java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+            ch.closeFuture().addListener(x -> f.complete(null));
+            closed.add(f);
+            ch.eventLoop().execute(() -> closeWhenIdle(ch));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(closed.toArray(java.util.concurrent.CompletableFuture<?>[]::new));
+    }
+
+    /** Closes every tunnel now. */
+    void closeAll() {
+        for (Channel ch : open) {
+            ch.close();
+        }
+    }
+
+    /** @return the tunnels open now, by remote site */
+    Map<String, Integer> openBySite() {
+        Map<String, Integer> counts = new HashMap<>();
+        for (Channel ch : open) {
+            String site = ch.attr(SITE).get();
+            if (site != null) {
+                counts.merge(site, 1, Integer::sum);
+            }
+        }
+        return counts;
+    }
+
+    private static final io.netty.util.AttributeKey<String> SITE = io.netty.util.AttributeKey.valueOf("isthmus.site");
+    private static final io.netty.util.AttributeKey<Integer> GENERATION =
+            io.netty.util.AttributeKey.valueOf("isthmus.generation");
+
+    /**
+     * Returns the upstream for one request to a remote site.
+     *
+     * @throws RouteException with 503 while the site's circuit breaker is open
+     */
     Upstream upstream(Site site) {
-        return new TunnelUpstream(site);
+        io.github.resilience4j.circuitbreaker.CircuitBreaker breaker = breaker(site.name());
+        if (!breaker.tryAcquirePermission()) {
+            throw new RouteException(HttpResponseStatus.SERVICE_UNAVAILABLE, "circuit_open", "site " + site.name()
+                    + " is failing: its circuit breaker is open, requests fail fast until it is probed again");
+        }
+        return new TunnelUpstream(site, breaker);
     }
 
+    /**
+     * Returns a tunnel connection to {@code site} on {@code loop}: the next slot of the loop's pool,
+     * dialled when it is empty or dead. While the site is in backoff after a failed dial, a live
+     * connection of another slot is used, or the request fails at once.
+     */
+    @SuppressWarnings("unchecked")
     private Future<Channel> connection(EventLoop loop, Site site) {
-        Map<String, Future<Channel>> bySite = connections.get();
-        Future<Channel> existing = bySite.get(site.name());
-        if (existing != null && (!existing.isDone() || existing.isSuccess() && existing.getNow().isActive())) {
-            return existing;
+        Slots slots = connections.get().computeIfAbsent(site.name(),
+                name -> new Slots(router.settings.tunnelConnectionsPerSite));
+        int size = slots.connections.length;
+        int first = Math.floorMod(slots.next++, size);
+        Future<Channel> candidate = (Future<Channel>) slots.connections[first];
+        if (candidate != null && (!candidate.isDone() || candidate.isSuccess() && usable(candidate.getNow()))) {
+            return candidate;
+        }
+        Backoff backoff = backoffs.computeIfAbsent(site.name(), n -> new Backoff());
+        long wait = backoff.millisUntilNextDial();
+        if (wait > 0) {
+            for (int i = 1; i < size; i++) {
+                Future<Channel> other = (Future<Channel>) slots.connections[(first + i) % size];
+                if (other != null && other.isSuccess() && usable(other.getNow())) {
+                    return other;
+                }
+            }
+            return loop.newFailedFuture(new IllegalStateException("tunnel to site " + site.name()
+                    + " is down (" + backoff.lastError() + "); next dial in " + wait + " ms"));
         }
         Future<Channel> dialled = dial(loop, site);
-        bySite.put(site.name(), dialled);
+        slots.connections[first] = dialled;
         dialled.addListener(f -> {
-            if (!f.isSuccess()) {
-                bySite.remove(site.name(), dialled);
+            if (f.isSuccess()) {
+                backoff.succeeded();
             } else {
-                dialled.getNow().closeFuture().addListener(c -> bySite.remove(site.name(), dialled));
+                backoff.failed(Exchange.describe(f.cause()));
+                if (slots.connections[first] == dialled) {
+                    slots.connections[first] = null;
+                }
             }
         });
         return dialled;
+    }
+
+    private boolean usable(Channel ch) {
+        if (!ch.isActive() || !Integer.valueOf(generation).equals(ch.attr(GENERATION).get())) {
+            return false;
+        }
+        io.netty.handler.codec.http2.Http2FrameCodec codec = ch.pipeline().get(io.netty.handler.codec.http2.Http2FrameCodec.class);
+        return codec == null || !codec.connection().goAwayReceived() && !codec.connection().goAwaySent();
     }
 
     private Future<Channel> dial(EventLoop loop, Site site) {
@@ -88,6 +262,7 @@ final class TunnelClient {
         }
         Endpoint endpoint = endpoints.get(0);
         SpiffeId expected = SpiffeId.ofSite(router.trustDomain, site.name());
+        int dialGeneration = generation;
         new Bootstrap()
                 .group(loop)
                 .channel(router.transport.clientChannel())
@@ -96,6 +271,8 @@ final class TunnelClient {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        ch.attr(SITE).set(site.name());
+                        ch.attr(GENERATION).set(dialGeneration);
                         SslHandler ssl = router.tunnelClientTls.newHandler(ch.alloc(),
                                 site.name() + '.' + router.trustDomain, endpoint.port());
                         ssl.setHandshakeTimeoutMillis(router.connectTimeoutMillis);
@@ -155,7 +332,11 @@ final class TunnelClient {
                 logger.debug("could not widen the connection window", e);
             }
             router.listener.tunnelEstablished(peer, ch.remoteAddress(), true);
-            ch.closeFuture().addListener(f -> router.listener.tunnelClosed(peer, ch.remoteAddress(), true));
+            open.add(ch);
+            ch.closeFuture().addListener(f -> {
+                open.remove(ch);
+                router.listener.tunnelClosed(peer, ch.remoteAddress(), true);
+            });
             logger.info("tunnel to site {} up: {} at {}", expected.site(), peer, ch.remoteAddress());
             ready.trySuccess(ch);
         }
@@ -235,9 +416,29 @@ final class TunnelClient {
     private final class TunnelUpstream implements Upstream {
 
         private final Site site;
+        private final io.github.resilience4j.circuitbreaker.CircuitBreaker breaker;
+        private final long start = System.nanoTime();
+        private boolean reported;
 
-        TunnelUpstream(Site site) {
+        TunnelUpstream(Site site, io.github.resilience4j.circuitbreaker.CircuitBreaker breaker) {
             this.site = site;
+            this.breaker = breaker;
+        }
+
+        @Override
+        public void outcome(@org.jspecify.annotations.Nullable Boolean success) {
+            if (reported) {
+                return;
+            }
+            reported = true;
+            if (success == null) {
+                breaker.releasePermission();
+            } else if (success) {
+                breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            } else {
+                breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS,
+                        new IllegalStateException("site " + site.name() + " failed"));
+            }
         }
 
         @Override

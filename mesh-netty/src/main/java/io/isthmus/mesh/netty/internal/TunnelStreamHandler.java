@@ -18,30 +18,36 @@ import org.jspecify.annotations.Nullable;
  */
 final class TunnelStreamHandler extends ProxyHandler {
 
-    private final RouterContext router;
     private final OriginConnector origins;
     private final SpiffeId peer;
 
     TunnelStreamHandler(RouterContext router, OriginConnector origins, SpiffeId peer) {
-        super(router.responseTimeoutMillis);
-        this.router = router;
+        super(router, 0);
         this.origins = origins;
         this.peer = peer;
     }
 
     @Override
-    Upstream route(ChannelHandlerContext ctx, HttpRequest request) {
+    AccessRecord newRecord(ChannelHandlerContext ctx) {
+        AccessRecord record = new AccessRecord("tunnel", router.site);
+        record.protocol = "HTTP/2";
+        record.client = peer.toString();
+        return record;
+    }
+
+    @Override
+    Upstream route(ChannelHandlerContext ctx, HttpRequest request, AccessRecord record) {
         RoutingTable table = router.config.current();
         String poolName = request.headers().get(Headers.POOL);
         OriginPool pool;
         if (poolName != null) {
             pool = findPool(table, poolName);
             if (pool == null) {
-                throw new RouteException(HttpResponseStatus.NOT_FOUND,
+                throw new RouteException(HttpResponseStatus.NOT_FOUND, "unknown_pool",
                         "origin pool " + poolName + " is not configured at site " + router.site);
             }
             if (!pool.site().equals(router.site)) {
-                throw new RouteException(HttpResponseStatus.MISDIRECTED_REQUEST,
+                throw new RouteException(HttpResponseStatus.MISDIRECTED_REQUEST, "pool_at_other_site",
                         "origin pool " + poolName + " is at site " + pool.site() + ", not " + router.site);
             }
         } else {
@@ -50,10 +56,12 @@ final class TunnelStreamHandler extends ProxyHandler {
             LoadBalancer lb = table.findLocalLoadBalancer(host);
             pool = lb == null ? null : table.pool(lb.defaultPoolKey());
             if (pool == null) {
-                throw new RouteException(HttpResponseStatus.NOT_FOUND,
+                throw new RouteException(HttpResponseStatus.NOT_FOUND, "unknown_host",
                         "no load balancer with a pool at site " + router.site + " serves host \"" + host + "\"");
             }
         }
+        record.pool = pool.namespace() + '/' + pool.name();
+        record.poolSite = pool.site();
         Headers.removeHopByHop(request);
         request.headers().remove(Headers.POOL);
         Headers.setKeepAlive(request, true);

@@ -22,6 +22,24 @@ interface Upstream {
     /** Describes the destination for error messages and logs, e.g. {@code origin 10.0.0.7:8080}. */
     String describe();
 
+    /** Names the address a channel of this upstream leads to, for the access log. */
+    default String endpoint(Channel channel) {
+        Channel connection = channel.parent() != null ? channel.parent() : channel;
+        java.net.SocketAddress remote = connection.remoteAddress();
+        if (remote instanceof java.net.InetSocketAddress) {
+            java.net.InetSocketAddress a = (java.net.InetSocketAddress) remote;
+            return a.getAddress().getHostAddress() + ':' + a.getPort();
+        }
+        return String.valueOf(remote);
+    }
+
+    /**
+     * Tells how the exchange went for the upstream's health accounting: {@code true} once a response
+     * head arrived, {@code false} when the upstream failed, {@code null} when the client gave up first.
+     * Called at most once that counts.
+     */
+    default void outcome(@org.jspecify.annotations.Nullable Boolean success) {}
+
     /** The status to answer with when the upstream cannot be reached. */
     io.netty.handler.codec.http.HttpResponseStatus unreachableStatus();
 }

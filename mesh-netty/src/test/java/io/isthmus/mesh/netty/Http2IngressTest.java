@@ -1,0 +1,167 @@
+package io.isthmus.mesh.netty;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.binaryEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import io.isthmus.mesh.model.Endpoint;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Headers;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** h2c on the ingress port: prior knowledge and {@code Upgrade: h2c}, routed by :authority, and its abuse limits. */
+class Http2IngressTest {
+
+    private MeshFixture mesh;
+    private WireMockServer origin;
+    private MeshRouter tokyo;
+
+    @BeforeEach
+    void setUp() {
+        mesh = new MeshFixture();
+        origin = new WireMockServer(wireMockConfig().bindAddress("127.0.0.1").dynamicPort());
+        origin.start();
+        origin.stubFor(any(anyUrl()).willReturn(aResponse().withStatus(200).withHeader("x-origin", "osaka")
+                .withBody("hello over h2")));
+        tokyo = mesh.site("tokyo", b -> b.maxConcurrentStreams(50).maxHeaderSize(8192));
+        MeshRouter osaka = mesh.site("osaka");
+        mesh.loadBalancer("localhost", "tokyo", "osaka", Endpoint.of("127.0.0.1", origin.port()));
+        mesh.awaitApplied(tokyo, osaka);
+    }
+
+    @AfterEach
+    void tearDown() {
+        mesh.close();
+        origin.stop();
+    }
+
+    private URI ingress(String path) {
+        return URI.create("http://localhost:" + tokyo.ingressAddress().getPort() + path);
+    }
+
+    @Test
+    void upgradesToH2cAndRoutesByAuthorityThroughTheTunnel() throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        // The first request upgrades the connection; the second one is a plain HTTP/2 stream.
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(ingress("/h2/" + i))
+                    .header("x-tenant", "acme").timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("hello over h2");
+        }
+        origin.verify(1, getRequestedFor(urlEqualTo("/h2/1"))
+                .withHeader("x-tenant", equalTo("acme"))
+                .withHeader("via", equalTo("2.0 isthmus-tokyo"))
+                .withoutHeader("upgrade")
+                .withoutHeader("http2-settings"));
+    }
+
+    @Test
+    void streamsAPostBodyOverAnUpgradedConnection() throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        client.send(HttpRequest.newBuilder(ingress("/warm-up")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.discarding());
+        byte[] body = new byte[300_000];
+        new Random(7).nextBytes(body);
+        // A publisher without a known length: the body goes out as DATA frames without content-length.
+        HttpRequest.BodyPublisher streamed = HttpRequest.BodyPublishers.fromPublisher(
+                HttpRequest.BodyPublishers.ofByteArray(body));
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(ingress("/upload"))
+                .POST(streamed).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(response.statusCode()).isEqualTo(200);
+        origin.verify(1, postRequestedFor(urlEqualTo("/upload")).withRequestBody(binaryEqualTo(body)));
+    }
+
+    @Test
+    void servesHttp2WithPriorKnowledgeAndAnnouncesTheStreamLimit() throws Exception {
+        try (RawHttp2 client = new RawHttp2(tokyo.ingressAddress())) {
+            Http2Headers headers = new DefaultHttp2Headers().method("GET").scheme("http").path("/prior")
+                    .authority("localhost");
+            client.frame(RawHttp2.HEADERS, 0x5, 1, client.encode(1, headers)).flush();
+            List<RawHttp2.Frame> frames = client.readUntil(RawHttp2.DATA);
+            RawHttp2.Frame settings = frames.stream().filter(f -> f.type() == RawHttp2.SETTINGS).findFirst().orElseThrow();
+            assertThat(setting(settings.payload(), 0x3)).isEqualTo(50);
+            RawHttp2.Frame head = frames.stream().filter(f -> f.type() == RawHttp2.HEADERS).findFirst().orElseThrow();
+            Http2Headers response = client.decode(1, head.payload());
+            assertThat(response.status().toString()).isEqualTo("200");
+            assertThat(response.get("x-origin").toString()).isEqualTo("osaka");
+            RawHttp2.Frame data = frames.get(frames.size() - 1);
+            assertThat(new String(data.payload(), StandardCharsets.UTF_8)).isEqualTo("hello over h2");
+        }
+        origin.verify(1, getRequestedFor(urlEqualTo("/prior")).withHeader("Host", equalTo("localhost")));
+    }
+
+    private static long setting(byte[] payload, int id) {
+        ByteBuffer b = ByteBuffer.wrap(payload);
+        while (b.remaining() >= 6) {
+            int key = b.getShort() & 0xffff;
+            long value = b.getInt() & 0xffffffffL;
+            if (key == id) {
+                return value;
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void answersARapidResetFloodWithGoaway() throws Exception {
+        try (RawHttp2 client = new RawHttp2(tokyo.ingressAddress())) {
+            Http2Headers headers = new DefaultHttp2Headers().method("GET").scheme("http").path("/reset")
+                    .authority("localhost");
+            for (int i = 0; i < 500; i++) {
+                int stream = 1 + 2 * i;
+                client.frame(RawHttp2.HEADERS, 0x4, stream, client.encode(stream, headers));
+                client.frame(RawHttp2.RST_STREAM, 0, stream, new byte[] {0, 0, 0, 8});
+            }
+            List<RawHttp2.Frame> frames = client.flush().readUntil(RawHttp2.GOAWAY);
+            RawHttp2.Frame last = frames.get(frames.size() - 1);
+            assertThat(last.type()).isEqualTo(RawHttp2.GOAWAY);
+            int error = ByteBuffer.wrap(last.payload(), 4, 4).getInt();
+            assertThat(error).as("ENHANCE_YOUR_CALM").isEqualTo(0xb);
+        }
+        assertThat(origin.getAllServeEvents().size()).isLessThan(500);
+    }
+
+    @Test
+    void answersAContinuationFloodWithGoaway() throws Exception {
+        try (RawHttp2 client = new RawHttp2(tokyo.ingressAddress())) {
+            Http2Headers headers = new DefaultHttp2Headers().method("GET").scheme("http").path("/flood")
+                    .authority("localhost");
+            client.frame(RawHttp2.HEADERS, 0x0, 1, client.encode(1, headers));
+            byte[] junk = new byte[16_000];
+            for (int i = 0; i < junk.length; i += 8) {
+                // Literal header fields without indexing, new names: 0x00, name length 2, "ab", value length 3, "xyz".
+                System.arraycopy(new byte[] {0x00, 0x02, 'a', 'b', 0x03, 'x', 'y', 'z'}, 0, junk, i, 8);
+            }
+            for (int i = 0; i < 200; i++) {
+                client.frame(RawHttp2.CONTINUATION, 0x0, 1, junk);
+            }
+            List<RawHttp2.Frame> frames = client.flush().readUntil(RawHttp2.GOAWAY);
+            assertThat(frames).isNotEmpty();
+            assertThat(frames.get(frames.size() - 1).type()).isEqualTo(RawHttp2.GOAWAY);
+        }
+        assertThat(origin.getAllServeEvents()).isEmpty();
+    }
+}

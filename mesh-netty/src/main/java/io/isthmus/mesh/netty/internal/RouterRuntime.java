@@ -48,6 +48,12 @@ public final class RouterRuntime implements AutoCloseable {
 
     /** Starts a router: follows the store, binds both listeners, and returns once they accept. */
     public static RouterRuntime start(SiteCredentials credentials, ConfigStore store, RouterSettings settings) {
+        return start(credentials, store, settings, io.isthmus.mesh.netty.EndpointResolver.dns());
+    }
+
+    /** Starts a router whose Kubernetes-service origins are resolved by {@code resolver}. */
+    public static RouterRuntime start(SiteCredentials credentials, ConfigStore store, RouterSettings settings,
+            io.isthmus.mesh.netty.EndpointResolver resolver) {
         Transport transport = Transport.best();
         SslProvider provider = TlsContexts.provider();
         ConfigFollower config = new ConfigFollower(store, credentials.site(),
@@ -56,13 +62,14 @@ public final class RouterRuntime implements AutoCloseable {
                 ? RouterMetrics.NOOP
                 : MicrometerMetrics.create(settings.meterRegistry, credentials.site());
         RouterContext router = new RouterContext(credentials, settings, provider, transport, config, metrics);
+        router.endpoints = new Endpoints(resolver);
         config.start();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(settings.ioThreads,
                 new DefaultThreadFactory("isthmus-" + credentials.site(), true), transport.ioHandlerFactory());
         OriginConnector origins = new OriginConnector(transport, router.connectTimeoutMillis, router.idleTimeoutMillis);
         TunnelClient tunnels = new TunnelClient(router);
-        ConnectionLimiter ingressConnections = new ConnectionLimiter("ingress", settings.maxConnections);
-        ConnectionLimiter tunnelConnections = new ConnectionLimiter("tunnel", settings.maxConnections);
+        ConnectionLimiter ingressConnections = new ConnectionLimiter("ingress", settings.maxConnections, config, null);
+        ConnectionLimiter tunnelConnections = new ConnectionLimiter("tunnel", settings.maxConnections, config, null);
         try {
             Channel ingress = server(group, transport)
                     .handler(ingressConnections)
@@ -188,6 +195,7 @@ public final class RouterRuntime implements AutoCloseable {
         ingress.close().syncUninterruptibly();
         tunnel.close().syncUninterruptibly();
         router.config.close();
+        router.endpoints.close();
         router.metrics.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }

@@ -34,10 +34,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The ingress port speaks HTTP/1.1 and HTTP/2 in cleartext (h2c, with prior knowledge or through
  * {@code Upgrade: h2c}). HTTP/1.1 parsing is strict: a request with both Content-Length and
- * Transfer-Encoding, conflicting Content-Lengths, a bad chunk size, a control character in a header
- * name or bare LF line endings gets 400 and its connection is closed; too large or too many header
- * fields get 431. Obsolete line folding is replaced by a space (RFC 9112 section 5.2). See the builder
- * for the limits (connections, header size and count, request-head timeout, HTTP/2 streams).
+ * Transfer-Encoding, conflicting Content-Lengths, a bad chunk size, obsolete line folding, a control
+ * character in a header name or bare LF line endings gets 400 and its connection is closed; too large
+ * or too many header fields get 431. See the builder for the limits (connections, header size and
+ * count, request-head timeout, HTTP/2 streams).
  *
  * <p>Each request is written as one JSON line to the SLF4J logger {@code isthmus.access}; with
  * {@link Builder#meterRegistry} the router also records Micrometer meters named {@code isthmus.*}.

@@ -192,4 +192,43 @@ class TunnelResilienceTest {
             assertThat(origin.connections).hasValue(1);
         }
     }
+
+    @Test
+    void tunnelListenerClosesConnectionsBeyondItsLimitAtAccept() throws Exception {
+        try (TestOrigin origin = new TestOrigin()) {
+            MeshRouter tokyo = mesh.site("tokyo");
+            MeshRouter osaka = mesh.site("osaka", b -> b.maxConnections(1));
+            mesh.loadBalancer("osaka-app", "tokyo", "osaka", endpoint(origin.address()));
+            mesh.awaitApplied(tokyo, osaka);
+            assertThat(MeshFixture.get(tokyo, "http://osaka-app/first").statusCode()).isEqualTo(200);
+            try (RawHttp intruder = new RawHttp(osaka.tunnelAddress())) {
+                assertThat(intruder.closedByServer()).isTrue();
+            }
+            assertThat(MeshFixture.get(tokyo, "http://osaka-app/second").statusCode())
+                    .as("the established tunnel goes on").isEqualTo(200);
+        }
+    }
+
+    @Test
+    void probesASiteAgainAfterTheCircuitWasOpenAndClosesItWhenTheSiteAnswers() throws Exception {
+        try (RefusingPeer peer = new RefusingPeer(); TestOrigin origin = new TestOrigin()) {
+            MeshRouter tokyo = mesh.site("tokyo", b -> b.circuitBreakerOpenDuration(Duration.ofMillis(300)));
+            MeshRouter osaka = mesh.site("osaka");
+            Endpoint real = osaka.tunnelEndpoint();
+            mesh.store.put(Site.builder("osaka").tunnelEndpoint(peer.endpoint()).build());
+            mesh.loadBalancer("osaka-app", "tokyo", "osaka", endpoint(origin.address()));
+            mesh.awaitApplied(tokyo, osaka);
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() ->
+                    MeshFixture.get(tokyo, "http://osaka-app/down").headers().firstValue("x-isthmus-error")
+                            .orElse("").contains("circuit breaker is open"));
+
+            mesh.store.put(Site.builder("osaka").tunnelEndpoint(real).build());
+            mesh.awaitApplied(tokyo, osaka);
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
+                    assertThat(MeshFixture.get(tokyo, "http://osaka-app/up").statusCode()).isEqualTo(200));
+            for (int i = 0; i < 5; i++) {
+                assertThat(MeshFixture.get(tokyo, "http://osaka-app/again").statusCode()).isEqualTo(200);
+            }
+        }
+    }
 }

@@ -76,6 +76,7 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
                         ? new H2cUpgradeCodec(newHttp2Codec())
                         : null, MAX_UPGRADE_BODY);
         ch.pipeline().addLast(
+                new ObsFoldGuard(),
                 new CleartextHttp2ServerUpgradeHandler(codec, upgrade, new PriorKnowledge()),
                 new IngressHandler(router, origins, tunnels, false));
     }
@@ -100,6 +101,7 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
             ctx.pipeline().remove(IngressHandler.class);
+            ctx.pipeline().remove(ObsFoldGuard.class);
             ctx.pipeline().addAfter(ctx.name(), "h2-codec", newHttp2Codec());
             ctx.pipeline().addAfter("h2-codec", null, newMultiplexer());
             ctx.pipeline().addLast(new ErrorSink());
@@ -130,6 +132,9 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
         @Override
         public void upgradeTo(ChannelHandlerContext ctx, FullHttpRequest request) {
             ctx.pipeline().remove(IngressHandler.class);
+            if (ctx.pipeline().get(ObsFoldGuard.class) != null) {
+                ctx.pipeline().remove(ObsFoldGuard.class);
+            }
             delegate.upgradeTo(ctx, request);
             ctx.pipeline().addLast(new ErrorSink());
         }

@@ -49,6 +49,8 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Object> backlog = new ArrayDeque<>(2);
     private @Nullable ScheduledFuture<?> headerTimer;
     private @Nullable AccessRecord record;
+    /** Request heads received on this connection, for {@link ObsFoldGuard#FOLDED_REQUEST}. */
+    private int requestsSeen;
     private @Nullable Exchange current;
     private @Nullable ChannelHandlerContext ctx;
     /** Discarding the rest of a request that was answered without forwarding. */
@@ -179,6 +181,15 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
                         : HttpResponseStatus.BAD_REQUEST;
                 reject(ctx, status, "malformed request: " + Exchange.describe(cause), true,
                         status == HttpResponseStatus.BAD_REQUEST ? "malformed_request" : "request_too_large");
+                return;
+            }
+            requestsSeen++;
+            Integer folded = ctx.channel().hasAttr(ObsFoldGuard.FOLDED_REQUEST)
+                    ? ctx.channel().attr(ObsFoldGuard.FOLDED_REQUEST).get() : null;
+            if (folded != null && folded == requestsSeen) {
+                ReferenceCountUtil.release(msg);
+                reject(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request: obsolete line folding in a header"
+                        + " (RFC 9112 section 5.2)", true, "malformed_request");
                 return;
             }
             int maxHeaderCount = router.settings.maxHeaderCount;

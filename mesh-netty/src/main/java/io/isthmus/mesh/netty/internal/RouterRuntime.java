@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,7 @@ public final class RouterRuntime implements AutoCloseable {
     final ConnectionLimiter tunnelConnections;
     final TunnelClient tunnels;
     private volatile boolean closed;
+    private @Nullable HealthChecker healthChecker;
 
     private RouterRuntime(RouterContext router, EventLoopGroup group, Channel ingress, Channel tunnel,
             ConnectionLimiter ingressConnections, ConnectionLimiter tunnelConnections, TunnelClient tunnels) {
@@ -86,6 +88,9 @@ public final class RouterRuntime implements AutoCloseable {
             RouterRuntime runtime = new RouterRuntime(router, group, ingress, tunnel, ingressConnections,
                     tunnelConnections, tunnels);
             metrics.bind(runtime);
+            HealthChecker checker = new HealthChecker(router, group.next());
+            checker.start();
+            runtime.healthChecker = checker;
             return runtime;
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -192,8 +197,17 @@ public final class RouterRuntime implements AutoCloseable {
             return;
         }
         closed = true;
+        HealthChecker checker = healthChecker;
+        if (checker != null) {
+            checker.close();
+        }
         ingress.close().syncUninterruptibly();
         tunnel.close().syncUninterruptibly();
+        // Shutting the event loops down does not close the accepted connections: without this, peers
+        // would keep sending on tunnels nobody reads any more.
+        ingressConnections.channels().close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        tunnelConnections.channels().close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        tunnels.closeAll();
         router.config.close();
         router.endpoints.close();
         router.metrics.close();

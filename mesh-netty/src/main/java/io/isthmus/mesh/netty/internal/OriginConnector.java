@@ -37,8 +37,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class OriginConnector {
 
-    private final Transport transport;
-    private final int connectTimeoutMillis;
+    final Transport transport;
+    final int connectTimeoutMillis;
     private final long idleTimeoutMillis;
     private final FastThreadLocal<LoopState> state = new FastThreadLocal<>() {
         @Override
@@ -61,6 +61,18 @@ final class OriginConnector {
      * @throws RouteException 421 when the pool has no origin at this site, 503 when none is healthy
      */
     Upstream upstream(RouterContext router, CompiledPool pool, HttpRequest request, @Nullable InetAddress clientIp) {
+        Endpoint endpoint = endpoint(router, pool, request, clientIp);
+        return new OriginUpstream(endpoint, router.health, pool.pool().outlierDetection());
+    }
+
+    /**
+     * Chooses the endpoint for one request or connection to the origins a pool has at this site.
+     *
+     * @param request the request, for a hash on a header or cookie; {@code null} for a TCP connection
+     * @throws RouteException 421 when the pool has no origin at this site, 503 when none is healthy
+     */
+    Endpoint endpoint(RouterContext router, CompiledPool pool, @Nullable HttpRequest request,
+            @Nullable InetAddress clientIp) {
         OriginPool model = pool.pool();
         boolean any = false;
         for (CompiledPool.PriorityGroup group : pool.priorities()) {
@@ -82,8 +94,7 @@ final class OriginConnector {
                 }
             }
             if (!healthy.isEmpty()) {
-                Endpoint endpoint = choose(model, healthy, weights, request, clientIp);
-                return new OriginUpstream(endpoint, router.health, model.outlierDetection());
+                return choose(model, healthy, weights, request, clientIp);
             }
         }
         String name = model.namespace() + '/' + model.name();
@@ -95,8 +106,8 @@ final class OriginConnector {
                 "no healthy origin: origin pool " + name + " has no healthy origin at site " + router.site);
     }
 
-    private Endpoint choose(OriginPool pool, List<Endpoint> endpoints, List<Integer> weights, HttpRequest request,
-            @Nullable InetAddress clientIp) {
+    private Endpoint choose(OriginPool pool, List<Endpoint> endpoints, List<Integer> weights,
+            @Nullable HttpRequest request, @Nullable InetAddress clientIp) {
         int n = endpoints.size();
         if (n == 1) {
             return endpoints.get(0);
@@ -132,15 +143,17 @@ final class OriginConnector {
         }
     }
 
-    private static @Nullable String hashKey(@Nullable HashKey key, HttpRequest request, @Nullable InetAddress clientIp) {
+    private static @Nullable String hashKey(@Nullable HashKey key, @Nullable HttpRequest request,
+            @Nullable InetAddress clientIp) {
         if (key == null) {
             return null;
         }
         switch (key.type()) {
             case HEADER:
-                return request.headers().get(key.name());
+                return request == null ? null : request.headers().get(key.name());
             case COOKIE:
-                return Balancing.cookie(request.headers().getAll(HttpHeaderNames.COOKIE), key.name());
+                return request == null ? null
+                        : Balancing.cookie(request.headers().getAll(HttpHeaderNames.COOKIE), key.name());
             default:
                 return clientIp == null ? null : clientIp.getHostAddress();
         }

@@ -36,6 +36,7 @@ public final class RouterRuntime implements AutoCloseable {
     final TunnelClient tunnels;
     private volatile boolean closed;
     private @Nullable HealthChecker healthChecker;
+    private @Nullable TcpListeners tcpListeners;
 
     private RouterRuntime(RouterContext router, EventLoopGroup group, Channel ingress, Channel tunnel,
             ConnectionLimiter ingressConnections, ConnectionLimiter tunnelConnections, TunnelClient tunnels) {
@@ -58,8 +59,12 @@ public final class RouterRuntime implements AutoCloseable {
             io.isthmus.mesh.netty.EndpointResolver resolver) {
         Transport transport = Transport.best();
         SslProvider provider = TlsContexts.provider();
-        ConfigFollower config = new ConfigFollower(store, credentials.site(),
-                table -> settings.listener.configApplied(table.revision()));
+        java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<RoutingTable>> onTable =
+                new java.util.concurrent.atomic.AtomicReference<>(t -> {});
+        ConfigFollower config = new ConfigFollower(store, credentials.site(), table -> {
+            onTable.get().accept(table);
+            settings.listener.configApplied(table.revision());
+        });
         RouterMetrics metrics = settings.meterRegistry == null
                 ? RouterMetrics.NOOP
                 : MicrometerMetrics.create(settings.meterRegistry, credentials.site());
@@ -91,6 +96,10 @@ public final class RouterRuntime implements AutoCloseable {
             HealthChecker checker = new HealthChecker(router, group.next());
             checker.start();
             runtime.healthChecker = checker;
+            TcpListeners tcp = new TcpListeners(router, group, origins, tunnels, settings.ingressAddress.getAddress());
+            runtime.tcpListeners = tcp;
+            onTable.set(tcp::reconcile);
+            tcp.reconcile(config.current());
             return runtime;
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -152,6 +161,10 @@ public final class RouterRuntime implements AutoCloseable {
         router.startDraining(deadlineMillis);
         ingressConnections.close();
         tunnelConnections.close();
+        TcpListeners tcp = tcpListeners;
+        if (tcp != null) {
+            tcp.close();
+        }
         ingress.close();
         tunnel.close();
         logger.info("site {}: draining {} ingress and {} tunnel connections (deadline {} ms)", router.site,
@@ -200,6 +213,10 @@ public final class RouterRuntime implements AutoCloseable {
         HealthChecker checker = healthChecker;
         if (checker != null) {
             checker.close();
+        }
+        TcpListeners tcp = tcpListeners;
+        if (tcp != null) {
+            tcp.close();
         }
         ingress.close().syncUninterruptibly();
         tunnel.close().syncUninterruptibly();

@@ -120,6 +120,9 @@ final class TcpListeners implements AutoCloseable {
 
     @Override
     public void close() {
+        if (control.isShuttingDown()) {
+            return;
+        }
         Future<?> done = control.submit(() -> {
             closed = true;
             listening.values().forEach(Channel::close);

@@ -3,7 +3,7 @@
  * traffic on its ingress port, routes it by Host to load balancers, and carries it to other sites
  * through mutually-authenticated HTTP/2 tunnels over TLS 1.3.
  *
- * <h2>Routing</h2>
+ * <p><b>Routing.</b>
  * Every config revision is compiled into a {@link io.isthmus.mesh.snapshot.MeshSnapshot} (with the
  * service-policy engine of each load balancer and the site's network firewall) and swapped in
  * atomically. A request's Host picks the load balancer (404 naming the host when none is advertised
@@ -12,7 +12,7 @@
  * answers itself with a redirect (its status and {@code Location}) or a direct response (its status
  * and body); its timeout bounds the wait for the response head, at the ingress and at the pool's site.
  *
- * <h2>Where policies are enforced</h2>
+ * <p><b>Where policies are enforced.</b>
  * The ingress router enforces the load balancer's service policies before it forwards, with the
  * application's address as the client IP and its own site as the source; a denied request never
  * crosses a tunnel. The router of the pool's site enforces them again on every request that arrives
@@ -26,7 +26,7 @@
  * before anything is read; a denied connection is closed at once and counted in
  * {@code isthmus.connections.rejected}.
  *
- * <h2>Failover and health</h2>
+ * <p><b>Failover and health.</b>
  * A pool's origins are grouped by priority, possibly across sites. A request goes to the first group
  * with a usable place: this site when one of its origins in the group is healthy (active HTTP checks
  * per the pool's health check, run by this router for its own origins, and outlier ejection after
@@ -37,7 +37,7 @@
  * client address. Kubernetes-service origins are resolved by the router's
  * {@link io.isthmus.mesh.netty.EndpointResolver}.
  *
- * <h2>TCP load balancers</h2>
+ * <p><b>TCP load balancers.</b>
  * The router listens on the port of each TCP load balancer advertised at its site and pipes every
  * connection to an origin of the pool, with back-pressure both ways: directly when the chosen site is
  * its own, otherwise as an HTTP/2 {@code CONNECT} stream ({@code :authority} {@code name.namespace:port})

@@ -64,8 +64,9 @@ public final class MeshObjectRegistrar implements SmartLifecycle {
         Kind kind = object.kind();
         return switch (kind) {
             case SITE -> 0;
-            case ORIGIN_POOL -> 1;
+            case ORIGIN_POOL, SERVICE_POLICY -> 1;
             case LOAD_BALANCER -> 2;
+            case NETWORK_FIREWALL -> 3;
         };
     }
 

@@ -81,7 +81,7 @@ public final class MeshRouter implements AutoCloseable {
                 c.listener, c.maxInitialLineLength, c.maxHeaderSize, c.maxHeaderCount,
                 c.requestHeaderTimeout.toMillis(), c.maxConnections, c.maxConcurrentStreams,
                 c.tunnelConnectionsPerSite, c.meterRegistry, c.circuitBreakerOpenDuration.toMillis()),
-                c.endpointResolver);
+                c.endpointResolver, c.localSiteFirst);
         return this;
     }
 
@@ -205,6 +205,7 @@ public final class MeshRouter implements AutoCloseable {
         private Duration circuitBreakerOpenDuration = Duration.ofSeconds(5);
         private @Nullable Object meterRegistry;
         private EndpointResolver endpointResolver = EndpointResolver.dns();
+        private boolean localSiteFirst;
 
         private Builder(SiteCredentials credentials, ConfigStore store) {
             this.credentials = credentials;
@@ -230,6 +231,20 @@ public final class MeshRouter implements AutoCloseable {
             circuitBreakerOpenDuration = other.circuitBreakerOpenDuration;
             meterRegistry = other.meterRegistry;
             endpointResolver = other.endpointResolver;
+            localSiteFirst = other.localSiteFirst;
+        }
+
+        /**
+         * Sends requests to this site's own origins whenever the pool has a healthy one here in the
+         * priority being served, instead of spreading them over that priority's sites by weight
+         * (default {@code false}).
+         *
+         * @param localFirst whether to prefer this site's origins within a priority
+         * @return this builder
+         */
+        public Builder localSiteFirst(boolean localFirst) {
+            this.localSiteFirst = localFirst;
+            return this;
         }
 
         /**

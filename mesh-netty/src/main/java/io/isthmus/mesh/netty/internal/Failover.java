@@ -43,6 +43,10 @@ final class Failover {
             String site = group.sites().get(0);
             return usable(router, tunnels, pool, group, site) ? site : null;
         }
+        if (router.localSiteFirst && group.sites().contains(router.site)
+                && usable(router, tunnels, pool, group, router.site)) {
+            return router.site;
+        }
         Origin picked = group.choice().pick(ThreadLocalRandom.current());
         String preferred = picked.siteIn(pool.pool());
         if (usable(router, tunnels, pool, group, preferred)) {

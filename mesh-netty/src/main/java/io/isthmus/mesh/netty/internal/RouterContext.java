@@ -24,6 +24,8 @@ final class RouterContext {
     final Health health = new Health();
     /** The endpoints of this site's origins; replaced once, at start, by the builder's resolver. */
     Endpoints endpoints = new Endpoints(io.isthmus.mesh.netty.EndpointResolver.dns());
+    /** Whether this site's own healthy origins are preferred within a priority; set once, at start. */
+    boolean localSiteFirst;
     final int connectTimeoutMillis;
     final long responseTimeoutMillis;
     final long idleTimeoutMillis;

@@ -51,12 +51,15 @@ public final class RouterRuntime implements AutoCloseable {
 
     /** Starts a router: follows the store, binds both listeners, and returns once they accept. */
     public static RouterRuntime start(SiteCredentials credentials, ConfigStore store, RouterSettings settings) {
-        return start(credentials, store, settings, io.isthmus.mesh.netty.EndpointResolver.dns());
+        return start(credentials, store, settings, io.isthmus.mesh.netty.EndpointResolver.dns(), false);
     }
 
-    /** Starts a router whose Kubernetes-service origins are resolved by {@code resolver}. */
+    /**
+     * Starts a router whose Kubernetes-service origins are resolved by {@code resolver}; with {@code
+     * localSiteFirst} its own healthy origins are preferred within a priority.
+     */
     public static RouterRuntime start(SiteCredentials credentials, ConfigStore store, RouterSettings settings,
-            io.isthmus.mesh.netty.EndpointResolver resolver) {
+            io.isthmus.mesh.netty.EndpointResolver resolver, boolean localSiteFirst) {
         Transport transport = Transport.best();
         SslProvider provider = TlsContexts.provider();
         java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<RoutingTable>> onTable =
@@ -70,6 +73,7 @@ public final class RouterRuntime implements AutoCloseable {
                 : MicrometerMetrics.create(settings.meterRegistry, credentials.site());
         RouterContext router = new RouterContext(credentials, settings, provider, transport, config, metrics);
         router.endpoints = new Endpoints(resolver);
+        router.localSiteFirst = localSiteFirst;
         config.start();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(settings.ioThreads,
                 new DefaultThreadFactory("isthmus-" + credentials.site(), true), transport.ioHandlerFactory());

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.isthmus.mesh.model.Endpoint;
+import io.isthmus.mesh.model.FirewallRule;
+import io.isthmus.mesh.model.NetworkFirewall;
+import io.isthmus.mesh.model.PolicyAction;
 import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.OriginPool;
 import java.io.IOException;
@@ -134,6 +137,27 @@ class TcpLoadBalancerTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void aFirewallLimitedToTheListenerClosesItsConnectionsAtAccept() throws Exception {
+        int port = tcpLoadBalancer("echo", "osaka");
+        assertThat(new String(roundTrip(port, "before".getBytes()))).isEqualTo("before");
+        int accepted = echo.accepted();
+
+        mesh.store.put(NetworkFirewall.builder("tcp-guard").site("tokyo").listener("echo")
+                .rule(FirewallRule.deny().name("no-loopback").sourceCidr("127.0.0.0/8"))
+                .defaultAction(PolicyAction.ALLOW).build());
+        mesh.awaitApplied(tokyo);
+
+        String after;
+        try {
+            after = new String(roundTrip(port, "after".getBytes()));
+        } catch (Exception e) {
+            after = "";
+        }
+        assertThat(after).isEmpty();
+        assertThat(echo.accepted()).isEqualTo(accepted);
     }
 
     /** Echoes every connection's bytes until it half-closes, then closes. */

@@ -34,7 +34,8 @@ final class HealthChecker implements AutoCloseable {
 
     private final RouterContext router;
     private final EventExecutor executor;
-    private final HttpClient client;
+    /** Made when the first check is due, so routers without health checks start no client threads. */
+    private @Nullable HttpClient client;
     /** When each endpoint's next check is due, and whether one is in flight; touched only on {@link #executor}. */
     private final Map<String, Long> nextDueNanos = new HashMap<>();
     private final Map<String, Boolean> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
@@ -43,12 +44,20 @@ final class HealthChecker implements AutoCloseable {
     HealthChecker(RouterContext router, EventExecutor executor) {
         this.router = router;
         this.executor = executor;
-        this.client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .proxy(HttpClient.Builder.NO_PROXY)
-                .connectTimeout(Duration.ofMillis(router.connectTimeoutMillis))
-                .build();
+    }
+
+    private HttpClient client() {
+        HttpClient c = client;
+        if (c == null) {
+            c = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .proxy(HttpClient.Builder.NO_PROXY)
+                    .connectTimeout(Duration.ofMillis(router.connectTimeoutMillis))
+                    .build();
+            client = c;
+        }
+        return c;
     }
 
     void start() {
@@ -96,7 +105,7 @@ final class HealthChecker implements AutoCloseable {
         inFlight.put(key, Boolean.TRUE);
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(check.timeout()).GET()
                 .header("user-agent", "isthmus-health-check/" + router.site).build();
-        client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
+        client().sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
             inFlight.remove(key);
             boolean ok = error == null && response.statusCode() >= 200 && response.statusCode() < 400;
             if (!ok) {

@@ -1,6 +1,5 @@
 package io.isthmus.mesh.netty.internal;
 
-import io.isthmus.mesh.model.ObjectKey;
 import io.isthmus.mesh.model.Origin;
 import io.isthmus.mesh.snapshot.CompiledPool;
 import io.netty.channel.Channel;
@@ -8,6 +7,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import java.util.concurrent.ThreadLocalRandom;
 import org.jspecify.annotations.Nullable;
 
@@ -27,7 +27,7 @@ final class Failover {
 
     static String chooseSite(RouterContext router, TunnelClient tunnels, RoutingTable table, CompiledPool pool) {
         for (CompiledPool.PriorityGroup group : pool.priorities()) {
-            String site = pick(router, tunnels, pool, group);
+            String site = pick(router, tunnels, pool, group, null);
             if (site != null) {
                 return site;
             }
@@ -37,11 +37,25 @@ final class Failover {
         return first.sites().contains(router.site) ? router.site : first.sites().get(0);
     }
 
+    /**
+     * Returns another remote site that can serve the pool after {@code failed} could not be reached,
+     * or {@code null}: the request can then move on without the client seeing the failure.
+     */
+    static @Nullable String alternative(RouterContext router, TunnelClient tunnels, CompiledPool pool, String failed) {
+        for (CompiledPool.PriorityGroup group : pool.priorities()) {
+            String site = pick(router, tunnels, pool, group, failed);
+            if (site != null) {
+                return site.equals(router.site) ? null : site;
+            }
+        }
+        return null;
+    }
+
     private static @Nullable String pick(RouterContext router, TunnelClient tunnels, CompiledPool pool,
-            CompiledPool.PriorityGroup group) {
+            CompiledPool.PriorityGroup group, @Nullable String excluded) {
         if (group.sites().size() == 1) {
             String site = group.sites().get(0);
-            return usable(router, tunnels, pool, group, site) ? site : null;
+            return !site.equals(excluded) && usable(router, tunnels, pool, group, site) ? site : null;
         }
         if (router.localSiteFirst && group.sites().contains(router.site)
                 && usable(router, tunnels, pool, group, router.site)) {
@@ -49,11 +63,11 @@ final class Failover {
         }
         Origin picked = group.choice().pick(ThreadLocalRandom.current());
         String preferred = picked.siteIn(pool.pool());
-        if (usable(router, tunnels, pool, group, preferred)) {
+        if (!preferred.equals(excluded) && usable(router, tunnels, pool, group, preferred)) {
             return preferred;
         }
         for (String site : group.sites()) {
-            if (!site.equals(preferred) && usable(router, tunnels, pool, group, site)) {
+            if (!site.equals(preferred) && !site.equals(excluded) && usable(router, tunnels, pool, group, site)) {
                 return site;
             }
         }
@@ -78,50 +92,87 @@ final class Failover {
     }
 
     /**
-     * Wraps the tunnel upstream of a request to a remote site so that a "no healthy origin" answer
-     * passes the site over for the pool for a while.
+     * Wraps the tunnel upstream of a request to a remote site: when the site cannot be reached, the
+     * request goes to the next remote site that can serve the pool (the client does not see the
+     * failure), and a "no healthy origin" answer passes the site over for the pool for a while.
      */
-    static Upstream observe(RouterContext router, Upstream tunnel, String site, ObjectKey pool) {
+    static Upstream observe(RouterContext router, TunnelClient tunnels, RoutingTable table, Upstream tunnel,
+            String site, CompiledPool pool, AccessRecord record) {
         return new Upstream() {
+            private Upstream current = tunnel;
+            private String currentSite = site;
+
             @Override
             public Future<Channel> acquire(EventLoop loop) {
-                return tunnel.acquire(loop);
+                Promise<Channel> promise = loop.newPromise();
+                current.acquire(loop).addListener(f -> {
+                    if (f.isSuccess()) {
+                        promise.setSuccess((Channel) f.getNow());
+                        return;
+                    }
+                    String next = alternative(router, tunnels, pool, currentSite);
+                    io.isthmus.mesh.model.Site remote = next == null ? null : table.site(next);
+                    if (remote == null) {
+                        promise.setFailure(f.cause());
+                        return;
+                    }
+                    Upstream nextUpstream;
+                    try {
+                        nextUpstream = tunnels.upstream(remote);
+                    } catch (RouteException e) {
+                        promise.setFailure(f.cause());
+                        return;
+                    }
+                    // The failed site's breaker counts the failure; the request moves on.
+                    current.outcome(Boolean.FALSE);
+                    current = nextUpstream;
+                    currentSite = next;
+                    record.poolSite = next;
+                    nextUpstream.acquire(loop).addListener(g -> {
+                        if (g.isSuccess()) {
+                            promise.setSuccess((Channel) g.getNow());
+                        } else {
+                            promise.setFailure(g.cause());
+                        }
+                    });
+                });
+                return promise;
             }
 
             @Override
             public void release(Channel channel, boolean reusable) {
-                tunnel.release(channel, reusable);
+                current.release(channel, reusable);
             }
 
             @Override
             public String describe() {
-                return tunnel.describe();
+                return current.describe();
             }
 
             @Override
             public String endpoint(Channel channel) {
-                return tunnel.endpoint(channel);
+                return current.endpoint(channel);
             }
 
             @Override
             public void outcome(@Nullable Boolean success) {
-                tunnel.outcome(success);
+                current.outcome(success);
             }
 
             @Override
             public void responded(HttpResponse response) {
-                tunnel.responded(response);
+                current.responded(response);
                 if (response.status().code() == 503) {
                     String error = response.headers().get(Responses.ERROR_HEADER);
                     if (error != null && error.contains("no healthy origin")) {
-                        router.health.remoteUnhealthy(site, pool);
+                        router.health.remoteUnhealthy(currentSite, pool.pool().key());
                     }
                 }
             }
 
             @Override
             public HttpResponseStatus unreachableStatus() {
-                return tunnel.unreachableStatus();
+                return current.unreachableStatus();
             }
         };
     }

@@ -117,7 +117,7 @@ final class IngressHandler extends ProxyHandler {
         if (timeout != null) {
             headers.set(Headers.TIMEOUT, Long.toString(timeout.toMillis()));
         }
-        return Failover.observe(router, tunnels.upstream(remote), site, model.key());
+        return Failover.observe(router, tunnels, table, tunnels.upstream(remote), site, pool, record);
     }
 
     private static @Nullable InetAddress clientIp(ChannelHandlerContext ctx) {

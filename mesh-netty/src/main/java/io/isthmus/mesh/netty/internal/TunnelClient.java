@@ -142,8 +142,14 @@ final class TunnelClient {
      * tunnel is not waiting out a backoff after a failed dial.
      */
     boolean available(String site) {
-        if (breaker(site).getState() == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN) {
-            return false;
+        io.github.resilience4j.circuitbreaker.CircuitBreaker breaker = breaker(site);
+        if (breaker.getState() == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN) {
+            // Once the open period is over, asking for a permission moves the breaker to half-open, so
+            // that the site is probed again; the permission is given back for the request to take.
+            if (!breaker.tryAcquirePermission()) {
+                return false;
+            }
+            breaker.releasePermission();
         }
         Backoff backoff = backoffs.get(site);
         return backoff == null || backoff.millisUntilNextDial() <= 0;

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,8 @@ public final class RouterRuntime implements AutoCloseable {
     final ConnectionLimiter tunnelConnections;
     final TunnelClient tunnels;
     private volatile boolean closed;
+    private @Nullable HealthChecker healthChecker;
+    private @Nullable TcpListeners tcpListeners;
 
     private RouterRuntime(RouterContext router, EventLoopGroup group, Channel ingress, Channel tunnel,
             ConnectionLimiter ingressConnections, ConnectionLimiter tunnelConnections, TunnelClient tunnels) {
@@ -48,21 +51,36 @@ public final class RouterRuntime implements AutoCloseable {
 
     /** Starts a router: follows the store, binds both listeners, and returns once they accept. */
     public static RouterRuntime start(SiteCredentials credentials, ConfigStore store, RouterSettings settings) {
+        return start(credentials, store, settings, io.isthmus.mesh.netty.EndpointResolver.dns(), false);
+    }
+
+    /**
+     * Starts a router whose Kubernetes-service origins are resolved by {@code resolver}; with {@code
+     * localSiteFirst} its own healthy origins are preferred within a priority.
+     */
+    public static RouterRuntime start(SiteCredentials credentials, ConfigStore store, RouterSettings settings,
+            io.isthmus.mesh.netty.EndpointResolver resolver, boolean localSiteFirst) {
         Transport transport = Transport.best();
         SslProvider provider = TlsContexts.provider();
-        ConfigFollower config = new ConfigFollower(store, credentials.site(),
-                table -> settings.listener.configApplied(table.revision()));
+        java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<RoutingTable>> onTable =
+                new java.util.concurrent.atomic.AtomicReference<>(t -> {});
+        ConfigFollower config = new ConfigFollower(store, credentials.site(), table -> {
+            onTable.get().accept(table);
+            settings.listener.configApplied(table.revision());
+        });
         RouterMetrics metrics = settings.meterRegistry == null
                 ? RouterMetrics.NOOP
                 : MicrometerMetrics.create(settings.meterRegistry, credentials.site());
         RouterContext router = new RouterContext(credentials, settings, provider, transport, config, metrics);
+        router.endpoints = new Endpoints(resolver);
+        router.localSiteFirst = localSiteFirst;
         config.start();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(settings.ioThreads,
                 new DefaultThreadFactory("isthmus-" + credentials.site(), true), transport.ioHandlerFactory());
         OriginConnector origins = new OriginConnector(transport, router.connectTimeoutMillis, router.idleTimeoutMillis);
         TunnelClient tunnels = new TunnelClient(router);
-        ConnectionLimiter ingressConnections = new ConnectionLimiter("ingress", settings.maxConnections);
-        ConnectionLimiter tunnelConnections = new ConnectionLimiter("tunnel", settings.maxConnections);
+        ConnectionLimiter ingressConnections = new ConnectionLimiter("ingress", settings.maxConnections, config, null);
+        ConnectionLimiter tunnelConnections = new ConnectionLimiter("tunnel", settings.maxConnections, config, null);
         try {
             Channel ingress = server(group, transport)
                     .handler(ingressConnections)
@@ -79,6 +97,13 @@ public final class RouterRuntime implements AutoCloseable {
             RouterRuntime runtime = new RouterRuntime(router, group, ingress, tunnel, ingressConnections,
                     tunnelConnections, tunnels);
             metrics.bind(runtime);
+            HealthChecker checker = new HealthChecker(router, group.next());
+            checker.start();
+            runtime.healthChecker = checker;
+            TcpListeners tcp = new TcpListeners(router, group, origins, tunnels, settings.ingressAddress.getAddress());
+            runtime.tcpListeners = tcp;
+            onTable.set(tcp::reconcile);
+            tcp.reconcile(config.current());
             return runtime;
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -140,6 +165,10 @@ public final class RouterRuntime implements AutoCloseable {
         router.startDraining(deadlineMillis);
         ingressConnections.close();
         tunnelConnections.close();
+        TcpListeners tcp = tcpListeners;
+        if (tcp != null) {
+            tcp.close();
+        }
         ingress.close();
         tunnel.close();
         logger.info("site {}: draining {} ingress and {} tunnel connections (deadline {} ms)", router.site,
@@ -185,9 +214,23 @@ public final class RouterRuntime implements AutoCloseable {
             return;
         }
         closed = true;
+        HealthChecker checker = healthChecker;
+        if (checker != null) {
+            checker.close();
+        }
+        TcpListeners tcp = tcpListeners;
+        if (tcp != null) {
+            tcp.close();
+        }
         ingress.close().syncUninterruptibly();
         tunnel.close().syncUninterruptibly();
+        // Shutting the event loops down does not close the accepted connections: without this, peers
+        // would keep sending on tunnels nobody reads any more.
+        ingressConnections.channels().close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        tunnelConnections.channels().close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        tunnels.closeAll();
         router.config.close();
+        router.endpoints.close();
         router.metrics.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }

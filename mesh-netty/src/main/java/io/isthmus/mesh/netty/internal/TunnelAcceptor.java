@@ -66,8 +66,8 @@ final class TunnelAcceptor extends ChannelInitializer<Channel> {
             ctx.pipeline().addLast(codec, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                 @Override
                 protected void initChannel(Http2StreamChannel stream) {
-                    stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true),
-                            new TunnelStreamHandler(router, origins, peer));
+                    // Decides per stream: CONNECT (a TCP connection) or an HTTP exchange.
+                    stream.pipeline().addLast(new TcpTunnelStream(router, origins, peer));
                 }
             }), new IngressInitializer.ErrorSink());
             try {

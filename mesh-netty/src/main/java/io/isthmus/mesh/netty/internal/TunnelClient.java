@@ -137,6 +137,24 @@ final class TunnelClient {
         }
     }
 
+    /**
+     * Whether requests to a site can be expected to get through: its circuit is not open and its
+     * tunnel is not waiting out a backoff after a failed dial.
+     */
+    boolean available(String site) {
+        io.github.resilience4j.circuitbreaker.CircuitBreaker breaker = breaker(site);
+        if (breaker.getState() == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN) {
+            // Once the open period is over, asking for a permission moves the breaker to half-open, so
+            // that the site is probed again; the permission is given back for the request to take.
+            if (!breaker.tryAcquirePermission()) {
+                return false;
+            }
+            breaker.releasePermission();
+        }
+        Backoff backoff = backoffs.get(site);
+        return backoff == null || backoff.millisUntilNextDial() <= 0;
+    }
+
     /** New streams go to new tunnels (made with the current credentials); open streams finish on the old. */
     void retireConnections() {
         generation++;

@@ -40,6 +40,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   certificateChain: /etc/isthmus/site.pem
  *   privateKey: /etc/isthmus/site-key.pem
  *   trustBundle: /etc/isthmus/trust-bundle.pem
+ *   reloadInterval: 10s          # how often the files are checked for a new certificate
  * dev:
  *   generateCa: false            # true: a CA in the state directory issues the site's certificate
  * ingress: {address: 0.0.0.0, port: 8080}
@@ -83,6 +84,7 @@ public final class DaemonConfig {
         SETTINGS.put("credentials.certificateChain", Type.PATH);
         SETTINGS.put("credentials.privateKey", Type.PATH);
         SETTINGS.put("credentials.trustBundle", Type.PATH);
+        SETTINGS.put("credentials.reloadInterval", Type.DURATION);
         SETTINGS.put("dev.generateCa", Type.BOOLEAN);
         SETTINGS.put("dev.caDir", Type.PATH);
         SETTINGS.put("ingress.address", Type.STRING);
@@ -119,6 +121,7 @@ public final class DaemonConfig {
     private final @Nullable Path certificateChain;
     private final @Nullable Path privateKey;
     private final @Nullable Path trustBundle;
+    private final Duration credentialsReloadInterval;
     private final boolean generateCa;
     private final Path caDir;
     private final InetSocketAddress ingressAddress;
@@ -224,6 +227,7 @@ public final class DaemonConfig {
             throw v.bad("siteLeaseTtl", v.text("siteLeaseTtl") + " (expected: whole seconds, e.g. 10s)");
         }
         storeCheckInterval = v.duration("storeCheckInterval", Duration.ofSeconds(2), false);
+        credentialsReloadInterval = v.duration("credentials.reloadInterval", Duration.ofSeconds(10), false);
     }
 
     /**
@@ -326,6 +330,16 @@ public final class DaemonConfig {
     /** @return the trust bundle PEM file, {@code null} when {@link #generateCa()} */
     public @Nullable Path trustBundle() {
         return trustBundle;
+    }
+
+    /**
+     * Returns how often the credentials files are checked for a new certificate; a changed, complete
+     * set replaces the router's certificate without dropping requests.
+     *
+     * @return the interval (default: 10 s)
+     */
+    public Duration credentialsReloadInterval() {
+        return credentialsReloadInterval;
     }
 
     /** @return whether a development CA in {@link #caDir()} issues the site certificate */

@@ -11,6 +11,7 @@ import io.isthmus.mesh.config.Versioned;
 import io.isthmus.mesh.daemon.internal.AdminAuth;
 import io.isthmus.mesh.daemon.internal.AdminServer;
 import io.isthmus.mesh.daemon.internal.ConfigMirror;
+import io.isthmus.mesh.daemon.internal.CredentialsFileWatcher;
 import io.isthmus.mesh.daemon.internal.DevCa;
 import io.isthmus.mesh.daemon.internal.EtcdRouterRecords;
 import io.isthmus.mesh.daemon.internal.LastGoodFile;
@@ -52,9 +53,11 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -95,7 +98,11 @@ import tools.jackson.databind.node.ObjectNode;
  * </ul>
  *
  * <p>Thread-safe. {@link #close()} drains: readiness reports 503, then after
- * {@link DaemonConfig#drainDelay()} the site record is withdrawn and the listeners close.
+ * {@link DaemonConfig#drainDelay()} the site record is withdrawn and the router drains its connections
+ * before it closes. With credentials from files, the files are checked every
+ * {@link DaemonConfig#credentialsReloadInterval()} and a renewed certificate replaces the router's
+ * without dropping requests. The router's meters ({@code isthmus_requests_seconds} and others) are in
+ * {@link #meterRegistry()}, which {@code /metrics} serves.
  */
 public final class RouterDaemon implements AutoCloseable {
 
@@ -217,11 +224,13 @@ public final class RouterDaemon implements AutoCloseable {
                 .ingressAddress(config.ingressAddress())
                 .tunnelAddress(config.tunnelAddress())
                 .listener(new Listener())
+                .meterRegistry(registry)
                 .build()
                 .start();
         router = r;
         routerStarted = true;
         bindMetrics();
+        watchCredentials(r);
         String trustDomain = credentials.trustBundle().trustDomain();
         AdminAuth auth = AdminAuth.of(
                 config.tokensFile() == null ? Map.of() : AdminAuth.readTokens(config.tokensFile()),
@@ -244,6 +253,28 @@ public final class RouterDaemon implements AutoCloseable {
         long interval = config.storeCheckInterval().toMillis();
         scheduler.scheduleWithFixedDelay(this::tick, interval, interval, TimeUnit.MILLISECONDS);
         scheduler.execute(this::publishRecord);
+    }
+
+    private void watchCredentials(MeshRouter r) {
+        Path chain = config.certificateChain();
+        Path key = config.privateKey();
+        Path bundle = config.trustBundle();
+        if (chain == null || key == null || bundle == null) {
+            return; // the development CA issues a fresh certificate at each start
+        }
+        CredentialsFileWatcher watcher = new CredentialsFileWatcher(config.trustDomain(), chain, key, bundle,
+                credentials, r::updateCredentials);
+        long interval = config.credentialsReloadInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(() -> {
+            if (closed || draining) {
+                return;
+            }
+            try {
+                watcher.check();
+            } catch (RuntimeException e) {
+                logger.warn("cannot apply the reloaded credentials of {}", chain, e);
+            }
+        }, interval, interval, TimeUnit.MILLISECONDS);
     }
 
     private void loadConfiguration() {
@@ -548,8 +579,10 @@ public final class RouterDaemon implements AutoCloseable {
 
     /**
      * Drains and stops: readiness reports 503 at once; after {@link DaemonConfig#drainDelay()} the
-     * site record is withdrawn, the admin API and the router close (bounded by
-     * {@link DaemonConfig#drainTimeout()}), then the stores. Idempotent.
+     * site record is withdrawn and the router drains ({@link MeshRouter#drain(Duration)} bounded by
+     * {@link DaemonConfig#drainTimeout()}: no new connections, {@code Connection: close} on HTTP/1.1
+     * responses, GOAWAY on HTTP/2, requests in flight finish); then the extensions, the router, the
+     * admin API and the stores close. Blocks until done. Idempotent.
      */
     @Override
     public void close() {
@@ -575,6 +608,14 @@ public final class RouterDaemon implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        SiteLease lease = siteLease;
+        if (lease != null) {
+            lease.close();
+        }
+        MeshRouter r = router;
+        if (r != null && routerStarted) {
+            drain(r);
+        }
         for (DaemonExtension extension : extensions) {
             try {
                 extension.close();
@@ -582,11 +623,6 @@ public final class RouterDaemon implements AutoCloseable {
                 logger.warn("extension {} failed to close", extension, e);
             }
         }
-        SiteLease lease = siteLease;
-        if (lease != null) {
-            lease.close();
-        }
-        MeshRouter r = router;
         if (r != null) {
             Thread closer = new Thread(r::close, "isthmus-router-close");
             closer.start();
@@ -606,6 +642,25 @@ public final class RouterDaemon implements AutoCloseable {
         source.close();
         registry.close();
         logger.info("isthmus-daemon of site {} stopped", config.site());
+    }
+
+    /** Stops accepting, lets requests in flight finish, bounded by {@code drain.timeout}. */
+    private void drain(MeshRouter r) {
+        Duration timeout = config.drainTimeout();
+        if (timeout.isZero()) {
+            return;
+        }
+        long started = System.nanoTime();
+        try {
+            // The router closes what is still open at the deadline; the margin covers that close.
+            r.drain(timeout).get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            logger.info("site {}: router drained in {} ms", config.site(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            logger.warn("site {}: drain did not finish cleanly: {}", config.site(), e.toString());
+        }
     }
 
     // ---- helpers

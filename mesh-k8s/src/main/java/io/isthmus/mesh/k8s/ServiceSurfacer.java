@@ -221,15 +221,14 @@ public final class ServiceSurfacer implements AutoCloseable {
     }
 
     /**
-     * The Service port of a load balancer. The model has no per-load-balancer port yet, so every load
-     * balancer listens on {@code 80}; this is the one place to read the listener port from the model
-     * once it carries one.
+     * The Service port of a load balancer: the port it listens on ({@link LoadBalancer#port()}, 80
+     * unless set), so applications call {@code http://<service>:<port>} as they would the remote app.
      *
      * @param loadBalancer the load balancer
      * @return the Service port
      */
     static int servicePort(LoadBalancer loadBalancer) {
-        return 80;
+        return loadBalancer.port();
     }
 
     /**

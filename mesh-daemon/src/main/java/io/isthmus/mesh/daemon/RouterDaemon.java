@@ -53,6 +53,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -108,6 +109,7 @@ public final class RouterDaemon implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(RouterDaemon.class);
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final JsonMapper STATUS_JSON = JsonMapper.builder().build();
 
     private final DaemonConfig config;
     private final String version;
@@ -117,6 +119,7 @@ public final class RouterDaemon implements AutoCloseable {
     private final Map<String, Tunnel> tunnels = new ConcurrentHashMap<>();
     private final AtomicBoolean lastGoodPending = new AtomicBoolean();
     private final List<DaemonExtension> extensions;
+    private final List<DaemonExtension> startedExtensions = new CopyOnWriteArrayList<>();
     private final SiteCredentials credentials;
     private final ConfigStore source;
     private final ConfigStore local = ConfigStore.inMemory();
@@ -245,6 +248,7 @@ public final class RouterDaemon implements AutoCloseable {
         }
         for (DaemonExtension extension : extensions) {
             extension.start(source, r, config);
+            startedExtensions.add(extension);
         }
         writeAddresses();
         logger.info("isthmus-daemon serving: site={} router={} trustDomain={} ingress={} tunnel={} admin={} state={}",
@@ -417,6 +421,12 @@ public final class RouterDaemon implements AutoCloseable {
         if (appliedRevision() < 0) {
             return "no routing table is live yet";
         }
+        for (DaemonExtension extension : startedExtensions) {
+            String reason = extension.notReadyReason();
+            if (reason != null) {
+                return extension.name() + ": " + reason;
+            }
+        }
         return null;
     }
 
@@ -502,6 +512,17 @@ public final class RouterDaemon implements AutoCloseable {
             r.put("appliedRevision", record.appliedRevision());
             r.put("state", record.state());
             r.put("lastSeen", record.lastSeen().toString());
+        }
+        ObjectNode extensionStatus = status.putObject("extensions");
+        for (DaemonExtension extension : startedExtensions) {
+            try {
+                Map<String, Object> s = extension.status();
+                if (!s.isEmpty()) {
+                    extensionStatus.set(extension.name(), STATUS_JSON.valueToTree(s));
+                }
+            } catch (RuntimeException e) {
+                extensionStatus.putObject(extension.name()).put("error", e.toString());
+            }
         }
         return status;
     }

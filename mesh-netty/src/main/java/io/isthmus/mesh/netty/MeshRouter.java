@@ -80,7 +80,8 @@ public final class MeshRouter implements AutoCloseable {
                 c.ioThreads, (int) c.connectTimeout.toMillis(), c.responseTimeout.toMillis(), c.idleTimeout.toMillis(),
                 c.listener, c.maxInitialLineLength, c.maxHeaderSize, c.maxHeaderCount,
                 c.requestHeaderTimeout.toMillis(), c.maxConnections, c.maxConcurrentStreams,
-                c.tunnelConnectionsPerSite, c.meterRegistry, c.circuitBreakerOpenDuration.toMillis()));
+                c.tunnelConnectionsPerSite, c.meterRegistry, c.circuitBreakerOpenDuration.toMillis()),
+                c.endpointResolver);
         return this;
     }
 
@@ -203,6 +204,7 @@ public final class MeshRouter implements AutoCloseable {
         private int tunnelConnectionsPerSite = 1;
         private Duration circuitBreakerOpenDuration = Duration.ofSeconds(5);
         private @Nullable Object meterRegistry;
+        private EndpointResolver endpointResolver = EndpointResolver.dns();
 
         private Builder(SiteCredentials credentials, ConfigStore store) {
             this.credentials = credentials;
@@ -227,6 +229,19 @@ public final class MeshRouter implements AutoCloseable {
             tunnelConnectionsPerSite = other.tunnelConnectionsPerSite;
             circuitBreakerOpenDuration = other.circuitBreakerOpenDuration;
             meterRegistry = other.meterRegistry;
+            endpointResolver = other.endpointResolver;
+        }
+
+        /**
+         * Sets how the endpoints of Kubernetes-service origins at this site are found (default {@link
+         * EndpointResolver#dns()}: the service's cluster DNS name).
+         *
+         * @param resolver the resolver
+         * @return this builder
+         */
+        public Builder endpointResolver(EndpointResolver resolver) {
+            this.endpointResolver = requireNonNull(resolver, "resolver");
+            return this;
         }
 
         /**

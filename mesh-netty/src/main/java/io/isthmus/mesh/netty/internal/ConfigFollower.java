@@ -95,7 +95,7 @@ public final class ConfigFollower implements AutoCloseable {
     }
 
     private void publish() {
-        RoutingTable table = RoutingTable.compile(localSite, revision, objects.values());
+        RoutingTable table = RoutingTable.compile(localSite, revision, objects.values(), current);
         current = table;
         onUpdate.accept(table);
     }

@@ -200,6 +200,7 @@ final class Exchange {
             }
             responseStarted = true;
             upstream.outcome(Boolean.TRUE);
+            upstream.responded(response);
             record.status = response.status().code();
             cancelTimer();
             upstreamKeepAlive = HttpUtil.isKeepAlive(response);

@@ -17,6 +17,15 @@ final class Headers {
 
     /** Carries the origin pool chosen by the sending site across a tunnel. */
     static final AsciiString POOL = AsciiString.cached("x-isthmus-pool");
+    /** Carries the load balancer ({@code namespace/name}) whose policies the pool's site enforces. */
+    static final AsciiString LOAD_BALANCER = AsciiString.cached("x-isthmus-load-balancer");
+    /**
+     * Carries the address of the client that entered the mesh at the ingress router; trusted only on
+     * a stream of an authenticated tunnel.
+     */
+    static final AsciiString CLIENT_IP = AsciiString.cached("x-isthmus-client-ip");
+    /** Carries the route's response timeout, in milliseconds, to the pool's site. */
+    static final AsciiString TIMEOUT = AsciiString.cached("x-isthmus-timeout-ms");
     /** The request id every hop keeps; generated at ingress when absent. */
     static final AsciiString REQUEST_ID = AsciiString.cached("x-request-id");
     static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
@@ -76,7 +85,7 @@ final class Headers {
      */
     static void addIngressHeaders(HttpMessage request, SocketAddress client, String site, boolean http2) {
         HttpHeaders headers = request.headers();
-        headers.remove(POOL);
+        removeInternal(headers);
         String host = headers.get(HttpHeaderNames.HOST);
         StringBuilder forwarded = new StringBuilder(64);
         if (client instanceof InetSocketAddress) {
@@ -112,6 +121,14 @@ final class Headers {
         if (!headers.contains(REQUEST_ID)) {
             headers.set(REQUEST_ID, newRequestId());
         }
+    }
+
+    /** Removes the mesh-internal headers, which only routers set. */
+    static void removeInternal(HttpHeaders headers) {
+        headers.remove(POOL);
+        headers.remove(LOAD_BALANCER);
+        headers.remove(CLIENT_IP);
+        headers.remove(TIMEOUT);
     }
 
     /** Whether a value may stand unquoted in a {@code forwarded} element (RFC 7230 token). */

@@ -2,13 +2,24 @@ package io.isthmus.mesh.netty.internal;
 
 import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.OriginPool;
+import io.isthmus.mesh.model.Route;
+import io.isthmus.mesh.model.RouteAction;
 import io.isthmus.mesh.model.Site;
+import io.isthmus.mesh.snapshot.CompiledPool;
+import io.isthmus.mesh.snapshot.CompiledRoute;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Serves one application connection on the ingress port: matches each request's Host to a load
@@ -33,9 +44,9 @@ final class IngressHandler extends ProxyHandler {
     AccessRecord newRecord(ChannelHandlerContext ctx) {
         AccessRecord record = new AccessRecord("ingress", router.site);
         record.protocol = http2 ? "HTTP/2" : "HTTP/1.1";
-        java.net.SocketAddress remote = ctx.channel().remoteAddress();
-        if (remote instanceof java.net.InetSocketAddress) {
-            record.client = ((java.net.InetSocketAddress) remote).getAddress().getHostAddress();
+        InetAddress client = clientIp(ctx);
+        if (client != null) {
+            record.client = client.getHostAddress();
         }
         return record;
     }
@@ -49,35 +60,78 @@ final class IngressHandler extends ProxyHandler {
             throw new RouteException(HttpResponseStatus.BAD_REQUEST, "no_host", "request has no Host header");
         }
         RoutingTable table = router.config.current();
-        LoadBalancer lb = table.findLoadBalancer(host);
-        if (lb == null) {
+        HttpHeaders headers = request.headers();
+        CompiledRoute decision = table.route(host, request.method().name(), request.uri(), headers::get);
+        if (decision == null) {
             throw new RouteException(HttpResponseStatus.NOT_FOUND, "unknown_host",
                     "no load balancer serves host \"" + host + "\" at site " + router.site);
         }
-        record.loadBalancer = lb.namespace() + '/' + lb.name();
-        record.route = "default";
-        OriginPool pool = table.pool(lb.defaultPoolKey());
+        LoadBalancer lb = decision.loadBalancer();
+        String lbName = lb.namespace() + '/' + lb.name();
+        record.loadBalancer = lbName;
+        Route route = decision.route();
+        record.route = route == null ? "default" : route.name() != null ? route.name() : "routes[" + decision.index() + ']';
+        InetAddress clientIp = clientIp(ctx);
+        Enforcement.enforce(table.policies(lb.key()), request, host, clientIp, router.site,
+                router.credentials.spiffeId().toString(), "site " + router.site + " ingress");
+        RouteAction action = decision.action();
+        if (action instanceof RouteAction.Redirect) {
+            throw RouteException.redirect(((RouteAction.Redirect) action).status(),
+                    location((RouteAction.Redirect) action, host, request.uri()));
+        }
+        if (action instanceof RouteAction.DirectResponse) {
+            RouteAction.DirectResponse direct = (RouteAction.DirectResponse) action;
+            throw RouteException.direct(direct.status(), direct.body());
+        }
+        CompiledPool pool = decision.pickPool(ThreadLocalRandom.current());
         if (pool == null) {
             throw new RouteException(HttpResponseStatus.SERVICE_UNAVAILABLE, "pool_not_configured", "load balancer "
-                    + lb.namespace() + '/' + lb.name() + ": origin pool " + lb.namespace() + '/' + lb.defaultPool()
-                    + " is not configured");
+                    + lbName + ", " + record.route + ": none of its origin pools "
+                    + ((RouteAction.Forward) action).pools().stream().map(p -> p.pool()).toList()
+                    + " is configured in namespace " + lb.namespace());
         }
-        record.pool = pool.namespace() + '/' + pool.name();
-        record.poolSite = pool.site();
+        OriginPool model = pool.pool();
+        record.pool = model.namespace() + '/' + model.name();
+        Duration timeout = decision.timeout();
+        if (timeout != null) {
+            requestTimeoutMillis = timeout.toMillis();
+        }
         Headers.removeHopByHop(request);
         Headers.addIngressHeaders(request, ctx.channel().remoteAddress(), router.site, http2);
-        if (pool.site().equals(router.site)) {
+        String site = Failover.chooseSite(router, tunnels, table, pool);
+        record.poolSite = site;
+        if (site.equals(router.site)) {
             Headers.setKeepAlive(request, true);
-            return origins.upstream(pool);
+            return origins.upstream(router, pool, request, clientIp);
         }
-        Site site = table.site(pool.site());
-        if (site == null) {
+        Site remote = table.site(site);
+        if (remote == null) {
             throw new RouteException(HttpResponseStatus.SERVICE_UNAVAILABLE, "unknown_site", "origin pool "
-                    + pool.namespace() + '/' + pool.name() + " is at site " + pool.site()
-                    + ", which is not a site of this mesh");
+                    + record.pool + " has origins at site " + site + ", which is not a site of this mesh");
         }
-        request.headers().set(Headers.POOL, pool.namespace() + '/' + pool.name());
-        return tunnels.upstream(site);
+        headers.set(Headers.POOL, record.pool);
+        headers.set(Headers.LOAD_BALANCER, lbName);
+        if (clientIp != null) {
+            headers.set(Headers.CLIENT_IP, clientIp.getHostAddress());
+        }
+        if (timeout != null) {
+            headers.set(Headers.TIMEOUT, Long.toString(timeout.toMillis()));
+        }
+        return Failover.observe(router, tunnels.upstream(remote), site, model.key());
+    }
+
+    private static @Nullable InetAddress clientIp(ChannelHandlerContext ctx) {
+        SocketAddress remote = ctx.channel().remoteAddress();
+        return remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress() : null;
+    }
+
+    /** Builds a redirect's {@code Location}: the request's URL with the parts the redirect sets replaced. */
+    static String location(RouteAction.Redirect redirect, String host, String uri) {
+        String scheme = redirect.scheme() != null ? redirect.scheme() : "http";
+        String authority = redirect.host() != null ? redirect.host() : host;
+        int query = uri.indexOf('?');
+        String path = redirect.path() != null ? redirect.path() : query < 0 ? uri : uri.substring(0, query);
+        return scheme + "://" + authority + path + (query < 0 ? "" : uri.substring(query));
     }
 
     /**

@@ -1,7 +1,11 @@
 package io.isthmus.mesh.netty.internal;
 
 import io.isthmus.mesh.model.Endpoint;
+import io.isthmus.mesh.model.HashKey;
+import io.isthmus.mesh.model.Origin;
 import io.isthmus.mesh.model.OriginPool;
+import io.isthmus.mesh.model.OutlierDetection;
+import io.isthmus.mesh.snapshot.CompiledPool;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -10,16 +14,22 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.net.InetAddress;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Keeps HTTP/1.1 keep-alive connections to origin endpoints. Each event loop has its own idle
@@ -43,26 +53,134 @@ final class OriginConnector {
         this.idleTimeoutMillis = idleTimeoutMillis;
     }
 
-    /** Returns the upstream for one request to a pool; picks the endpoint round robin. */
-    Upstream upstream(OriginPool pool) {
-        List<Endpoint> endpoints = pool.endpoints();
-        Endpoint endpoint = endpoints.size() == 1
-                ? endpoints.get(0)
-                : endpoints.get(Math.floorMod(state.get().next++, endpoints.size()));
-        return new OriginUpstream(endpoint);
+    /**
+     * Returns the upstream for one request to the origins a pool has at this site: those of the most
+     * preferred priority with a healthy endpoint, spread by the pool's algorithm.
+     *
+     * @param clientIp the client's address, for a consistent hash on the source IP
+     * @throws RouteException 421 when the pool has no origin at this site, 503 when none is healthy
+     */
+    Upstream upstream(RouterContext router, CompiledPool pool, HttpRequest request, @Nullable InetAddress clientIp) {
+        OriginPool model = pool.pool();
+        boolean any = false;
+        for (CompiledPool.PriorityGroup group : pool.priorities()) {
+            if (!group.sites().contains(router.site)) {
+                continue;
+            }
+            List<Endpoint> healthy = new ArrayList<>(4);
+            List<Integer> weights = new ArrayList<>(4);
+            for (Origin origin : group.origins()) {
+                if (!origin.siteIn(model).equals(router.site)) {
+                    continue;
+                }
+                any = true;
+                for (Endpoint endpoint : router.endpoints.of(origin)) {
+                    if (router.health.healthy(endpoint)) {
+                        healthy.add(endpoint);
+                        weights.add(origin.weight());
+                    }
+                }
+            }
+            if (!healthy.isEmpty()) {
+                Endpoint endpoint = choose(model, healthy, weights, request, clientIp);
+                return new OriginUpstream(endpoint, router.health, model.outlierDetection());
+            }
+        }
+        String name = model.namespace() + '/' + model.name();
+        if (!any) {
+            throw new RouteException(HttpResponseStatus.MISDIRECTED_REQUEST, "pool_at_other_site",
+                    "origin pool " + name + " has no origin at site " + router.site);
+        }
+        throw new RouteException(HttpResponseStatus.SERVICE_UNAVAILABLE, Failover.NO_HEALTHY_ORIGIN,
+                "no healthy origin: origin pool " + name + " has no healthy origin at site " + router.site);
+    }
+
+    private Endpoint choose(OriginPool pool, List<Endpoint> endpoints, List<Integer> weights, HttpRequest request,
+            @Nullable InetAddress clientIp) {
+        int n = endpoints.size();
+        if (n == 1) {
+            return endpoints.get(0);
+        }
+        LoopState loop = state.get();
+        switch (pool.algorithm()) {
+            case LEAST_REQUEST: {
+                // The fewest requests in flight relative to weight; ties go round robin.
+                int start = Math.floorMod(loop.next++, n);
+                Endpoint best = null;
+                double bestLoad = Double.MAX_VALUE;
+                for (int i = 0; i < n; i++) {
+                    int k = (start + i) % n;
+                    Endpoint e = endpoints.get(k);
+                    double load = (loop.inFlight.getOrDefault(e, 0) + 1.0) / weights.get(k);
+                    if (load < bestLoad) {
+                        best = e;
+                        bestLoad = load;
+                    }
+                }
+                return best;
+            }
+            case CONSISTENT_HASH: {
+                String key = hashKey(pool.hashKey(), request, clientIp);
+                if (key != null) {
+                    return Balancing.rendezvous(key, endpoints, weights);
+                }
+                // No key in this request: spread it like round robin.
+                return Balancing.weightedRoundRobin(loop.next++, endpoints, weights);
+            }
+            default:
+                return Balancing.weightedRoundRobin(loop.next++, endpoints, weights);
+        }
+    }
+
+    private static @Nullable String hashKey(@Nullable HashKey key, HttpRequest request, @Nullable InetAddress clientIp) {
+        if (key == null) {
+            return null;
+        }
+        switch (key.type()) {
+            case HEADER:
+                return request.headers().get(key.name());
+            case COOKIE:
+                return Balancing.cookie(request.headers().getAll(HttpHeaderNames.COOKIE), key.name());
+            default:
+                return clientIp == null ? null : clientIp.getHostAddress();
+        }
     }
 
     private static final class LoopState {
         final Map<Endpoint, ArrayDeque<Channel>> idle = new HashMap<>();
+        final Map<Endpoint, Integer> inFlight = new HashMap<>();
         int next;
     }
 
     private final class OriginUpstream implements Upstream {
 
         private final Endpoint endpoint;
+        private final Health health;
+        private final @Nullable OutlierDetection outliers;
+        private final LoopState loop = state.get();
+        private boolean counted = true;
 
-        OriginUpstream(Endpoint endpoint) {
+        OriginUpstream(Endpoint endpoint, Health health, @Nullable OutlierDetection outliers) {
             this.endpoint = endpoint;
+            this.health = health;
+            this.outliers = outliers;
+            loop.inFlight.merge(endpoint, 1, Integer::sum);
+        }
+
+        @Override
+        public void outcome(@Nullable Boolean success) {
+            if (counted) {
+                counted = false;
+                loop.inFlight.computeIfPresent(endpoint, (e, c) -> c <= 1 ? null : c - 1);
+            }
+            if (Boolean.FALSE.equals(success)) {
+                health.outcome(endpoint, true, outliers);
+            }
+        }
+
+        @Override
+        public void responded(HttpResponse response) {
+            health.outcome(endpoint, response.status().code() >= 500, outliers);
         }
 
         @Override

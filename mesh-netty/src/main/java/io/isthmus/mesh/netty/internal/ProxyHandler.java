@@ -43,6 +43,8 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     final RouterContext router;
     private final long responseTimeoutMillis;
+    /** The response timeout of the request being routed; {@link #route} may set the route's. */
+    long requestTimeoutMillis;
     private final long headerTimeoutMillis;
     private final ArrayDeque<Object> backlog = new ArrayDeque<>(2);
     private @Nullable ScheduledFuture<?> headerTimer;
@@ -201,11 +203,12 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
             r.requestId = request.headers().get(Headers.REQUEST_ID);
             boolean keepAlive = persistent() && HttpUtil.isKeepAlive(request) && !router.draining();
             Upstream upstream;
+            requestTimeoutMillis = responseTimeoutMillis;
             try {
                 upstream = route(ctx, request, r);
             } catch (RouteException e) {
                 ReferenceCountUtil.release(msg);
-                reject(ctx, e.status(), e.getMessage(), !keepAlive, e.reason());
+                reject(ctx, e, !keepAlive);
                 if (!(msg instanceof LastHttpContent)) {
                     discarding = true;
                 }
@@ -213,7 +216,7 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
             }
             r.requestId = request.headers().get(Headers.REQUEST_ID);
             router.retryBudget.deposit();
-            Exchange exchange = new Exchange(this, ctx.channel(), upstream, keepAlive, responseTimeoutMillis, r,
+            Exchange exchange = new Exchange(this, ctx.channel(), upstream, keepAlive, requestTimeoutMillis, r,
                     router.retryBudget);
             current = exchange;
             exchange.start();
@@ -256,6 +259,22 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
         FullHttpResponse response = Responses.error(ctx.alloc(), status, reason);
         endRecord(status.code(), status.code() < 500 ? AccessRecord.DENIED : AccessRecord.FAILED, reasonCode,
                 response.content().readableBytes());
+        send(ctx, response, close);
+    }
+
+    /** Answers a request the router does not forward: an error, a redirect or a direct response. */
+    private void reject(ChannelHandlerContext ctx, RouteException e, boolean close) {
+        String location = e.location();
+        FullHttpResponse response = location != null
+                ? Responses.redirect(ctx.alloc(), e.status(), location)
+                : e.verbatim()
+                ? Responses.direct(ctx.alloc(), e.status(), e.getMessage())
+                : Responses.error(ctx.alloc(), e.status(), e.getMessage());
+        endRecord(e.status().code(), e.decision(), e.reason(), response.content().readableBytes());
+        send(ctx, response, close);
+    }
+
+    private void send(ChannelHandlerContext ctx, FullHttpResponse response, boolean close) {
         prepareResponse(response, !close);
         if (close) {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

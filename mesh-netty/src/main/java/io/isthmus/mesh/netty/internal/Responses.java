@@ -30,6 +30,24 @@ final class Responses {
         return response;
     }
 
+    /** A route's direct response: the configured status and body, as configured. */
+    static FullHttpResponse direct(ByteBufAllocator alloc, HttpResponseStatus status, String body) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                alloc.buffer(bytes.length).writeBytes(bytes));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN + "; charset=utf-8")
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        return response;
+    }
+
+    /** A route's redirect: the status, {@code Location}, and a one-line body. */
+    static FullHttpResponse redirect(ByteBufAllocator alloc, HttpResponseStatus status, String location) {
+        FullHttpResponse response = direct(alloc, status, "redirecting to " + location + '\n');
+        response.headers().set(HttpHeaderNames.LOCATION, location);
+        return response;
+    }
+
     private static String firstLine(String reason) {
         StringBuilder b = new StringBuilder(Math.min(reason.length(), 200));
         for (int i = 0; i < reason.length() && b.length() < 200; i++) {

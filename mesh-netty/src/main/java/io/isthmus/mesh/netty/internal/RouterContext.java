@@ -20,6 +20,10 @@ final class RouterContext {
     final MeshRouterListener listener;
     final RouterMetrics metrics;
     final RetryBudget retryBudget = new RetryBudget();
+    /** The health of this site's origin endpoints and of other sites per pool. */
+    final Health health = new Health();
+    /** The endpoints of this site's origins; replaced once, at start, by the builder's resolver. */
+    Endpoints endpoints = new Endpoints(io.isthmus.mesh.netty.EndpointResolver.dns());
     final int connectTimeoutMillis;
     final long responseTimeoutMillis;
     final long idleTimeoutMillis;

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,7 @@ public final class RouterRuntime implements AutoCloseable {
     final ConnectionLimiter tunnelConnections;
     final TunnelClient tunnels;
     private volatile boolean closed;
+    private @Nullable HealthChecker healthChecker;
 
     private RouterRuntime(RouterContext router, EventLoopGroup group, Channel ingress, Channel tunnel,
             ConnectionLimiter ingressConnections, ConnectionLimiter tunnelConnections, TunnelClient tunnels) {
@@ -48,6 +50,12 @@ public final class RouterRuntime implements AutoCloseable {
 
     /** Starts a router: follows the store, binds both listeners, and returns once they accept. */
     public static RouterRuntime start(SiteCredentials credentials, ConfigStore store, RouterSettings settings) {
+        return start(credentials, store, settings, io.isthmus.mesh.netty.EndpointResolver.dns());
+    }
+
+    /** Starts a router whose Kubernetes-service origins are resolved by {@code resolver}. */
+    public static RouterRuntime start(SiteCredentials credentials, ConfigStore store, RouterSettings settings,
+            io.isthmus.mesh.netty.EndpointResolver resolver) {
         Transport transport = Transport.best();
         SslProvider provider = TlsContexts.provider();
         ConfigFollower config = new ConfigFollower(store, credentials.site(),
@@ -56,13 +64,14 @@ public final class RouterRuntime implements AutoCloseable {
                 ? RouterMetrics.NOOP
                 : MicrometerMetrics.create(settings.meterRegistry, credentials.site());
         RouterContext router = new RouterContext(credentials, settings, provider, transport, config, metrics);
+        router.endpoints = new Endpoints(resolver);
         config.start();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(settings.ioThreads,
                 new DefaultThreadFactory("isthmus-" + credentials.site(), true), transport.ioHandlerFactory());
         OriginConnector origins = new OriginConnector(transport, router.connectTimeoutMillis, router.idleTimeoutMillis);
         TunnelClient tunnels = new TunnelClient(router);
-        ConnectionLimiter ingressConnections = new ConnectionLimiter("ingress", settings.maxConnections);
-        ConnectionLimiter tunnelConnections = new ConnectionLimiter("tunnel", settings.maxConnections);
+        ConnectionLimiter ingressConnections = new ConnectionLimiter("ingress", settings.maxConnections, config, null);
+        ConnectionLimiter tunnelConnections = new ConnectionLimiter("tunnel", settings.maxConnections, config, null);
         try {
             Channel ingress = server(group, transport)
                     .handler(ingressConnections)
@@ -79,6 +88,9 @@ public final class RouterRuntime implements AutoCloseable {
             RouterRuntime runtime = new RouterRuntime(router, group, ingress, tunnel, ingressConnections,
                     tunnelConnections, tunnels);
             metrics.bind(runtime);
+            HealthChecker checker = new HealthChecker(router, group.next());
+            checker.start();
+            runtime.healthChecker = checker;
             return runtime;
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -185,9 +197,19 @@ public final class RouterRuntime implements AutoCloseable {
             return;
         }
         closed = true;
+        HealthChecker checker = healthChecker;
+        if (checker != null) {
+            checker.close();
+        }
         ingress.close().syncUninterruptibly();
         tunnel.close().syncUninterruptibly();
+        // Shutting the event loops down does not close the accepted connections: without this, peers
+        // would keep sending on tunnels nobody reads any more.
+        ingressConnections.channels().close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        tunnelConnections.channels().close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        tunnels.closeAll();
         router.config.close();
+        router.endpoints.close();
         router.metrics.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }

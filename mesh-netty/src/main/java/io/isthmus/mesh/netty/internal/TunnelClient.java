@@ -137,6 +137,18 @@ final class TunnelClient {
         }
     }
 
+    /**
+     * Whether requests to a site can be expected to get through: its circuit is not open and its
+     * tunnel is not waiting out a backoff after a failed dial.
+     */
+    boolean available(String site) {
+        if (breaker(site).getState() == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN) {
+            return false;
+        }
+        Backoff backoff = backoffs.get(site);
+        return backoff == null || backoff.millisUntilNextDial() <= 0;
+    }
+
     /** New streams go to new tunnels (made with the current credentials); open streams finish on the old. */
     void retireConnections() {
         generation++;

@@ -4,12 +4,17 @@ import io.isthmus.mesh.model.Kind;
 import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.ObjectKey;
 import io.isthmus.mesh.model.OriginPool;
+import io.isthmus.mesh.model.Route;
 import io.isthmus.mesh.pki.SpiffeId;
+import io.isthmus.mesh.snapshot.CompiledLoadBalancer;
+import io.isthmus.mesh.snapshot.CompiledPool;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.net.InetAddress;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -38,44 +43,83 @@ final class TunnelStreamHandler extends ProxyHandler {
     @Override
     Upstream route(ChannelHandlerContext ctx, HttpRequest request, AccessRecord record) {
         RoutingTable table = router.config.current();
-        String poolName = request.headers().get(Headers.POOL);
-        OriginPool pool;
+        HttpHeaders headers = request.headers();
+        String poolName = headers.get(Headers.POOL);
+        String host = headers.get(HttpHeaderNames.HOST, "");
+        CompiledPool pool;
+        CompiledLoadBalancer lb = null;
         if (poolName != null) {
             pool = findPool(table, poolName);
             if (pool == null) {
                 throw new RouteException(HttpResponseStatus.NOT_FOUND, "unknown_pool",
                         "origin pool " + poolName + " is not configured at site " + router.site);
             }
-            if (!pool.site().equals(router.site)) {
-                throw new RouteException(HttpResponseStatus.MISDIRECTED_REQUEST, "pool_at_other_site",
-                        "origin pool " + poolName + " is at site " + pool.site() + ", not " + router.site);
+            String lbName = headers.get(Headers.LOAD_BALANCER);
+            if (lbName != null) {
+                lb = findLoadBalancer(table, lbName);
+                if (lb == null) {
+                    throw new RouteException(HttpResponseStatus.NOT_FOUND, "unknown_load_balancer",
+                            "load balancer " + lbName + " is not configured at site " + router.site);
+                }
             }
         } else {
-            // The peer addressed a load balancer by domain: serve it when its pool is at this site.
-            String host = request.headers().get(HttpHeaderNames.HOST, "");
-            LoadBalancer lb = table.findLocalLoadBalancer(host);
-            pool = lb == null ? null : table.pool(lb.defaultPoolKey());
+            // The peer addressed a load balancer by domain: serve it when its pool has origins at this site.
+            LoadBalancer found = table.findLocalLoadBalancer(host);
+            lb = found == null ? null : table.loadBalancer(found.key());
+            pool = found == null ? null : table.pool(found.defaultPoolKey());
             if (pool == null) {
                 throw new RouteException(HttpResponseStatus.NOT_FOUND, "unknown_host",
                         "no load balancer with a pool at site " + router.site + " serves host \"" + host + "\"");
             }
         }
-        record.pool = pool.namespace() + '/' + pool.name();
-        record.poolSite = pool.site();
+        OriginPool model = pool.pool();
+        record.pool = model.namespace() + '/' + model.name();
+        record.poolSite = router.site;
+        InetAddress clientIp = Enforcement.parseIp(headers.get(Headers.CLIENT_IP));
+        if (clientIp != null) {
+            record.client = clientIp.getHostAddress() + " via " + peer;
+        }
+        if (lb != null) {
+            LoadBalancer l = lb.loadBalancer();
+            record.loadBalancer = l.namespace() + '/' + l.name();
+            // The peer proved its identity in the TLS handshake; it speaks for the client address it carries.
+            Enforcement.enforce(table.policies(l.key()), request, host, clientIp, peer.site(), peer.toString(),
+                    "site " + router.site + " tunnel from " + peer.site());
+        }
+        String timeout = headers.get(Headers.TIMEOUT);
+        if (timeout != null) {
+            try {
+                long millis = Long.parseLong(timeout);
+                if (millis > 0 && millis <= Route.MAX_TIMEOUT.toMillis()) {
+                    requestTimeoutMillis = millis;
+                }
+            } catch (NumberFormatException e) {
+                // Not from a router of this version: the default applies.
+            }
+        }
         Headers.removeHopByHop(request);
-        request.headers().remove(Headers.POOL);
+        Headers.removeInternal(headers);
         Headers.setKeepAlive(request, true);
-        return origins.upstream(pool);
+        return origins.upstream(router, pool, request, clientIp);
     }
 
-    private static @Nullable OriginPool findPool(RoutingTable table, String namespacedName) {
+    private static @Nullable CompiledPool findPool(RoutingTable table, String namespacedName) {
+        ObjectKey key = key(Kind.ORIGIN_POOL, namespacedName);
+        return key == null ? null : table.pool(key);
+    }
+
+    private static @Nullable CompiledLoadBalancer findLoadBalancer(RoutingTable table, String namespacedName) {
+        ObjectKey key = key(Kind.LOAD_BALANCER, namespacedName);
+        return key == null ? null : table.loadBalancer(key);
+    }
+
+    private static @Nullable ObjectKey key(Kind kind, String namespacedName) {
         int slash = namespacedName.indexOf('/');
         if (slash <= 0) {
             return null;
         }
         try {
-            return table.pool(ObjectKey.of(Kind.ORIGIN_POOL, namespacedName.substring(0, slash),
-                    namespacedName.substring(slash + 1)));
+            return ObjectKey.of(kind, namespacedName.substring(0, slash), namespacedName.substring(slash + 1));
         } catch (IllegalArgumentException e) {
             return null;
         }

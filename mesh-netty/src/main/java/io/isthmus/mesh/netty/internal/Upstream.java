@@ -40,6 +40,9 @@ interface Upstream {
      */
     default void outcome(@org.jspecify.annotations.Nullable Boolean success) {}
 
+    /** Sees the head of the response (after {@link #outcome} with {@code true}), e.g. to count 5xx answers. */
+    default void responded(io.netty.handler.codec.http.HttpResponse response) {}
+
     /** The status to answer with when the upstream cannot be reached. */
     io.netty.handler.codec.http.HttpResponseStatus unreachableStatus();
 }

@@ -21,7 +21,7 @@ class RoutingTableTest {
             rev++;
             stored.add(Versioned.of(o, rev, rev));
         }
-        return RoutingTable.compile(site, rev, stored);
+        return RoutingTable.compile(site, rev, stored, null);
     }
 
     private static final OriginPool POOL =

@@ -27,6 +27,16 @@ import org.jspecify.annotations.Nullable;
 public interface DaemonExtension extends AutoCloseable {
 
     /**
+     * Adjusts the router before it is built, e.g. plugs in an
+     * {@link io.isthmus.mesh.netty.EndpointResolver}; called once, before {@link #start}. The default
+     * does nothing.
+     *
+     * @param router the builder of the daemon's router
+     * @param config the daemon's settings
+     */
+    default void configure(MeshRouter.Builder router, DaemonConfig config) {}
+
+    /**
      * Starts the extension; called once the router runs. Must not block for long.
      *
      * @param store the mesh's config store

@@ -223,13 +223,15 @@ public final class RouterDaemon implements AutoCloseable {
 
     private void run() {
         loadConfiguration();
-        MeshRouter r = MeshRouter.builder(credentials, local)
+        MeshRouter.Builder builder = MeshRouter.builder(credentials, local)
                 .ingressAddress(config.ingressAddress())
                 .tunnelAddress(config.tunnelAddress())
                 .listener(new Listener())
-                .meterRegistry(registry)
-                .build()
-                .start();
+                .meterRegistry(registry);
+        for (DaemonExtension extension : extensions) {
+            extension.configure(builder, config);
+        }
+        MeshRouter r = builder.build().start();
         router = r;
         routerStarted = true;
         bindMetrics();

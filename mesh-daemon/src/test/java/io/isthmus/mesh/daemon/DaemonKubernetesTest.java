@@ -3,11 +3,19 @@ package io.isthmus.mesh.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 
+import com.github.tomakehurst.wiremock.WireMockServer;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -15,10 +23,16 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.LoadBalancer;
+import io.isthmus.mesh.model.Origin;
 import io.isthmus.mesh.model.OriginPool;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.ProxySelector;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -108,6 +122,48 @@ class DaemonKubernetesTest {
                 assertThat(lb.path("service").asString()).isEqualTo("default/osaka-app");
             });
         });
+    }
+
+    @Test
+    void routesToTheReadyPodsOfAKubernetesServiceOrigin() throws Exception {
+        WireMockServer pod = new WireMockServer(wireMockConfig().bindAddress("127.0.0.1").dynamicPort());
+        pod.start();
+        pod.stubFor(get(urlEqualTo("/orders")).willReturn(aResponse().withStatus(200).withBody("from the pod")));
+        try {
+            setup.services().inNamespace("shop").resource(new ServiceBuilder()
+                    .withNewMetadata().withName("orders").endMetadata()
+                    .withNewSpec().addToSelector("app", "orders")
+                    .addNewPort().withName("http").withPort(8080).withTargetPort(new IntOrString("web")).endPort()
+                    .endSpec().build()).create();
+            setup.discovery().v1().endpointSlices().inNamespace("shop").resource(new EndpointSliceBuilder()
+                    .withNewMetadata().withName("orders-abc").addToLabels("kubernetes.io/service-name", "orders")
+                    .endMetadata()
+                    .withAddressType("IPv4")
+                    .addNewPort().withName("http").withPort(pod.port()).withProtocol("TCP").endPort()
+                    .addNewEndpoint().withAddresses("127.0.0.1").withNewConditions().withReady(true).endConditions()
+                    .endEndpoint()
+                    .build()).create();
+            Map<String, String> settings = settings();
+            settings.put("kubernetes.enabled", "true");
+            settings.put("kubernetes.apiServer", setup.getConfiguration().getMasterUrl());
+            daemon = RouterDaemon.start(DaemonConfig.load(null, podEnv(), settings), loadedExtensions());
+            daemon.store().put(OriginPool.builder("orders-pool").site("tokyo")
+                    .origin(Origin.builder().kubernetesService("orders", "shop", 8080).build()).build());
+            daemon.store().put(LoadBalancer.builder("orders").domain("orders.example").advertiseAt("tokyo")
+                    .defaultPool("orders-pool").build());
+
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .proxy(ProxySelector.of(daemon.ingressAddress())).connectTimeout(Duration.ofSeconds(5)).build();
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://orders.example/orders"))
+                    .timeout(Duration.ofSeconds(10)).build();
+            await().atMost(WAIT).untilAsserted(() -> {
+                HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+                assertThat(response.statusCode()).isEqualTo(200);
+                assertThat(response.body()).isEqualTo("from the pod");
+            });
+        } finally {
+            pod.stop();
+        }
     }
 
     @Test

@@ -8,6 +8,9 @@ import io.isthmus.mesh.config.ConfigStore;
 import io.isthmus.mesh.daemon.DaemonConfig;
 import io.isthmus.mesh.daemon.DaemonConfigException;
 import io.isthmus.mesh.daemon.DaemonExtension;
+import io.isthmus.mesh.k8s.DiscoveredEndpoint;
+import io.isthmus.mesh.k8s.KubernetesEndpointDiscovery;
+import io.isthmus.mesh.k8s.ServiceReference;
 import io.isthmus.mesh.k8s.ServiceSurfacer;
 import io.isthmus.mesh.k8s.SurfacingStatus;
 import io.isthmus.mesh.netty.MeshRouter;
@@ -26,7 +29,10 @@ import org.slf4j.LoggerFactory;
  * {@link DaemonConfig#kubernetesEnabled()} (by default, in a pod), it builds a fabric8 client (the
  * in-cluster service account, or {@link DaemonConfig#kubernetesApiServer()}) and runs a
  * {@link ServiceSurfacer} that surfaces the remote load balancers advertised at this site as
- * Services whose EndpointSlices point at the router pods' ingress port.
+ * Services whose EndpointSlices point at the router pods' ingress port. It also plugs a
+ * {@link KubernetesEndpointDiscovery} into the router as its
+ * {@link io.isthmus.mesh.netty.EndpointResolver}: pool origins that are Kubernetes Services of this
+ * site are resolved to their ready pod addresses, following every EndpointSlice change.
  *
  * <p>Health: the daemon is not ready until a first reconcile with the API server succeeded (a router
  * pod is only reachable through the EndpointSlices that reconcile writes). Later API failures leave
@@ -39,6 +45,7 @@ public final class KubernetesExtension implements DaemonExtension {
 
     private volatile @Nullable KubernetesClient client;
     private volatile @Nullable ServiceSurfacer surfacer;
+    private volatile @Nullable KubernetesEndpointDiscovery discovery;
     private volatile String apiServer = "";
     private volatile String serviceType = "";
 
@@ -51,15 +58,36 @@ public final class KubernetesExtension implements DaemonExtension {
     }
 
     @Override
+    public void configure(MeshRouter.Builder router, DaemonConfig config) {
+        if (!config.kubernetesEnabled()) {
+            return;
+        }
+        KubernetesClient c = client(config);
+        KubernetesEndpointDiscovery d = KubernetesEndpointDiscovery.of(c);
+        discovery = d;
+        router.endpointResolver((origin, updates) -> d.subscribe(ServiceReference.of(origin),
+                (service, endpoints) -> updates.accept(endpoints.stream().map(DiscoveredEndpoint::endpoint).toList())));
+    }
+
+    private synchronized KubernetesClient client(DaemonConfig config) {
+        KubernetesClient c = client;
+        if (c == null) {
+            URI url = config.kubernetesApiServer();
+            c = url == null ? new KubernetesClientBuilder().build()
+                    : new KubernetesClientBuilder().withConfig(new ConfigBuilder(Config.empty())
+                            .withMasterUrl(url.toString()).build()).build();
+            apiServer = c.getConfiguration().getMasterUrl();
+            client = c;
+        }
+        return c;
+    }
+
+    @Override
     public void start(ConfigStore store, MeshRouter router, DaemonConfig config) {
         if (!config.kubernetesEnabled()) {
             return;
         }
-        URI url = config.kubernetesApiServer();
-        KubernetesClient c = url == null ? new KubernetesClientBuilder().build()
-                : new KubernetesClientBuilder().withConfig(new ConfigBuilder(Config.empty())
-                        .withMasterUrl(url.toString()).build()).build();
-        apiServer = c.getConfiguration().getMasterUrl();
+        KubernetesClient c = client(config);
         serviceType = config.kubernetesServiceType().kubernetesName();
         try {
             ServiceSurfacer.Builder builder = ServiceSurfacer.builder(c, store, config.site(), config.routerId())
@@ -75,9 +103,8 @@ public final class KubernetesExtension implements DaemonExtension {
                 throw new DaemonConfigException("", "kubernetes.enabled", "true but " + e.getMessage());
             }
             surfacer = builder.build().start();
-            client = c;
         } catch (RuntimeException e) {
-            c.close();
+            close();
             throw e;
         }
         logger.info("kubernetes: surfacing remote load balancers through {} as {} Services (router pods {} {})",
@@ -125,6 +152,10 @@ public final class KubernetesExtension implements DaemonExtension {
         ServiceSurfacer s = surfacer;
         if (s != null) {
             s.close();
+        }
+        KubernetesEndpointDiscovery d = discovery;
+        if (d != null) {
+            d.close();
         }
         KubernetesClient c = client;
         if (c != null) {

@@ -64,7 +64,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   requestTimeout: 5s
  * stateDir: /var/lib/isthmus
  * drain: {delay: 5s, timeout: 20s}
- * kubernetes:                    # default: enabled when KUBERNETES_SERVICE_HOST is set (in a pod)
+ * kubernetes:                    # default: enabled when KUBERNETES_SERVICE_HOST and POD_IP are set
  *   enabled: true
  *   apiServer: https://10.96.0.1:443   # default: the in-cluster service account configuration
  *   serviceType: NodePort        # or ClusterIP: the type of the Services of remote load balancers
@@ -332,11 +332,18 @@ public final class DaemonConfig {
             }
             values.set(key, value, flagName(key));
         });
-        String kubernetesHost = env.get("KUBERNETES_SERVICE_HOST");
-        if (!values.values.containsKey("kubernetes.enabled") && kubernetesHost != null && !kubernetesHost.isBlank()) {
+        // In a router pod: the kubelet sets KUBERNETES_SERVICE_HOST, the DaemonSet POD_IP. Other pods
+        // (a CI runner, say) have no POD_IP and stay off unless kubernetes.enabled says otherwise.
+        if (!values.values.containsKey("kubernetes.enabled") && present(env, "KUBERNETES_SERVICE_HOST")
+                && (present(env, "POD_IP") || present(env, "POD_IPS"))) {
             values.set("kubernetes.enabled", "true", "KUBERNETES_SERVICE_HOST");
         }
         return new DaemonConfig(values);
+    }
+
+    private static boolean present(Map<String, String> env, String name) {
+        String value = env.get(name);
+        return value != null && !value.isBlank();
     }
 
     /**
@@ -419,7 +426,9 @@ public final class DaemonConfig {
 
     /**
      * Returns whether the daemon runs the Kubernetes integration (surfacing remote load balancers as
-     * Services); by default true when {@code KUBERNETES_SERVICE_HOST} is set, i.e. in a pod.
+     * Services, resolving Kubernetes-service origins); by default true when both
+     * {@code KUBERNETES_SERVICE_HOST} (set in every pod) and {@code POD_IP} (set by the router
+     * DaemonSet from the Downward API) are in the environment.
      *
      * @return whether Kubernetes is enabled
      */

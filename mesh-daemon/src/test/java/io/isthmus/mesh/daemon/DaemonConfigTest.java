@@ -135,6 +135,9 @@ class DaemonConfigTest {
         DaemonConfig optedOut = DaemonConfig.load(null, pod, Map.of("site", "tokyo", "dev.generateCa", "true",
                 "kubernetes.enabled", "false"));
         assertThat(optedOut.kubernetesEnabled()).isFalse();
+        DaemonConfig otherPod = DaemonConfig.load(null, Map.of("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
+                Map.of("site", "tokyo", "dev.generateCa", "true"));
+        assertThat(otherPod.kubernetesEnabled()).as("a pod that is not a router pod (no POD_IP)").isFalse();
     }
 
     @Test

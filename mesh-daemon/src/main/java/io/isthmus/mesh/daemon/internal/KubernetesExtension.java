@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The daemon's Kubernetes integration, found through {@link java.util.ServiceLoader}: when
- * {@link DaemonConfig#kubernetesEnabled()} (by default, in a pod), it builds a fabric8 client (the
+ * {@link DaemonConfig#kubernetesEnabled()} (by default, in a router pod), it builds a fabric8 client (the
  * in-cluster service account, or {@link DaemonConfig#kubernetesApiServer()}) and runs a
  * {@link ServiceSurfacer} that surfaces the remote load balancers advertised at this site as
  * Services whose EndpointSlices point at the router pods' ingress port. It also plugs a

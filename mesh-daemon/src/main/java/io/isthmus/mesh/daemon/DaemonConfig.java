@@ -2,6 +2,7 @@ package io.isthmus.mesh.daemon;
 
 import static java.util.Objects.requireNonNull;
 
+import io.isthmus.mesh.k8s.ServiceSurfacer;
 import io.isthmus.mesh.model.Site;
 import io.isthmus.mesh.pki.SpiffeId;
 import java.io.IOException;
@@ -40,6 +41,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   certificateChain: /etc/isthmus/site.pem
  *   privateKey: /etc/isthmus/site-key.pem
  *   trustBundle: /etc/isthmus/trust-bundle.pem
+ *   reloadInterval: 10s          # how often the files are checked for a new certificate
  * dev:
  *   generateCa: false            # true: a CA in the state directory issues the site's certificate
  * ca:                            # this daemon holds the mesh CA and issues join tokens (optional)
@@ -70,7 +72,18 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   requestTimeout: 5s
  * stateDir: /var/lib/isthmus
  * drain: {delay: 5s, timeout: 20s}
+ * kubernetes:                    # default: enabled when KUBERNETES_SERVICE_HOST and POD_IP are set
+ *   enabled: true
+ *   apiServer: https://10.96.0.1:443   # default: the in-cluster service account configuration
+ *   serviceType: NodePort        # or ClusterIP: the type of the Services of remote load balancers
+ *   routerPods:                  # every router pod goes into the surfaced Services' EndpointSlices
+ *     namespace: isthmus-system  # default: POD_NAMESPACE
+ *     labels: {app.kubernetes.io/name: isthmus-router}
  * }</pre>
+ *
+ * <p>With {@code kubernetes.enabled}, the pod's Downward API variables {@code POD_IP} (or
+ * {@code POD_IPS}), {@code NODE_NAME}, {@code POD_NAME} and {@code POD_NAMESPACE} are read from the
+ * environment ({@link #downwardApi()}); {@code POD_IP} is required.
  *
  * <p>Every setting also comes from an environment variable named after it ({@code ISTHMUS_SITE},
  * {@code ISTHMUS_TUNNEL_PORT}, {@code ISTHMUS_ETCD_ENDPOINTS} as a comma-separated list) and from a
@@ -80,7 +93,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  */
 public final class DaemonConfig {
 
-    private enum Type { STRING, PORT, BOOLEAN, PATH, LIST, DURATION, ROLES }
+    private enum Type { STRING, PORT, BOOLEAN, PATH, LIST, DURATION, ROLES, LABELS }
 
     private static final Map<String, Type> SETTINGS = new LinkedHashMap<>();
 
@@ -91,6 +104,7 @@ public final class DaemonConfig {
         SETTINGS.put("credentials.certificateChain", Type.PATH);
         SETTINGS.put("credentials.privateKey", Type.PATH);
         SETTINGS.put("credentials.trustBundle", Type.PATH);
+        SETTINGS.put("credentials.reloadInterval", Type.DURATION);
         SETTINGS.put("dev.generateCa", Type.BOOLEAN);
         SETTINGS.put("dev.caDir", Type.PATH);
         SETTINGS.put("ca.certificate", Type.PATH);
@@ -123,7 +137,15 @@ public final class DaemonConfig {
         SETTINGS.put("drain.timeout", Type.DURATION);
         SETTINGS.put("siteLeaseTtl", Type.DURATION);
         SETTINGS.put("storeCheckInterval", Type.DURATION);
+        SETTINGS.put("kubernetes.enabled", Type.BOOLEAN);
+        SETTINGS.put("kubernetes.apiServer", Type.STRING);
+        SETTINGS.put("kubernetes.serviceType", Type.STRING);
+        SETTINGS.put("kubernetes.routerPods.namespace", Type.STRING);
+        SETTINGS.put("kubernetes.routerPods.labels", Type.LABELS);
     }
+
+    /** The Downward API variables the Kubernetes integration reads. */
+    private static final List<String> DOWNWARD_API = List.of("POD_IP", "POD_IPS", "NODE_NAME", "POD_NAME", "POD_NAMESPACE");
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -133,6 +155,7 @@ public final class DaemonConfig {
     private final @Nullable Path certificateChain;
     private final @Nullable Path privateKey;
     private final @Nullable Path trustBundle;
+    private final Duration credentialsReloadInterval;
     private final boolean generateCa;
     private final Path caDir;
     private final @Nullable Path caCertificate;
@@ -162,6 +185,12 @@ public final class DaemonConfig {
     private final Duration drainTimeout;
     private final Duration siteLeaseTtl;
     private final Duration storeCheckInterval;
+    private final boolean kubernetesEnabled;
+    private final @Nullable URI kubernetesApiServer;
+    private final ServiceSurfacer.ServiceType kubernetesServiceType;
+    private final String kubernetesRouterPodsNamespace;
+    private final Map<String, String> kubernetesRouterPodsLabels;
+    private final Map<String, String> downwardApi;
 
     private DaemonConfig(Values v) {
         site = v.string("site", null);
@@ -295,6 +324,51 @@ public final class DaemonConfig {
             throw v.bad("siteLeaseTtl", v.text("siteLeaseTtl") + " (expected: whole seconds, e.g. 10s)");
         }
         storeCheckInterval = v.duration("storeCheckInterval", Duration.ofSeconds(2), false);
+        credentialsReloadInterval = v.duration("credentials.reloadInterval", Duration.ofSeconds(10), false);
+        Map<String, String> downward = new LinkedHashMap<>();
+        for (String name : DOWNWARD_API) {
+            String value = v.env.get(name);
+            if (value != null && !value.isBlank()) {
+                downward.put(name, value.trim());
+            }
+        }
+        downwardApi = Collections.unmodifiableMap(downward);
+        kubernetesEnabled = v.bool("kubernetes.enabled", false);
+        String apiServer = v.optionalString("kubernetes.apiServer");
+        if (apiServer == null) {
+            kubernetesApiServer = null;
+        } else {
+            URI uri;
+            try {
+                uri = URI.create(apiServer.trim());
+            } catch (IllegalArgumentException e) {
+                uri = null;
+            }
+            String scheme = uri == null || uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (uri == null || !(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
+                throw v.bad("kubernetes.apiServer", "\"" + apiServer + "\" (expected: https://host:port)");
+            }
+            kubernetesApiServer = uri;
+        }
+        String serviceType = v.string("kubernetes.serviceType", "NodePort");
+        ServiceSurfacer.ServiceType type = null;
+        for (ServiceSurfacer.ServiceType t : ServiceSurfacer.ServiceType.values()) {
+            if (t.kubernetesName().equalsIgnoreCase(serviceType.trim())) {
+                type = t;
+            }
+        }
+        if (type == null) {
+            throw v.bad("kubernetes.serviceType", "\"" + serviceType + "\" (expected: NodePort or ClusterIP)");
+        }
+        kubernetesServiceType = type;
+        kubernetesRouterPodsNamespace = v.string("kubernetes.routerPods.namespace",
+                downward.getOrDefault("POD_NAMESPACE", "isthmus-system"));
+        kubernetesRouterPodsLabels = v.labels("kubernetes.routerPods.labels",
+                Map.of("app.kubernetes.io/name", "isthmus-router"));
+        if (kubernetesEnabled && !downward.containsKey("POD_IP") && !downward.containsKey("POD_IPS")) {
+            throw v.bad("kubernetes.enabled", "true but the environment has no POD_IP (expected: the pod IP from "
+                    + "the Downward API, env POD_IP with fieldRef status.podIP)");
+        }
     }
 
     /**
@@ -311,6 +385,7 @@ public final class DaemonConfig {
         requireNonNull(env, "env");
         requireNonNull(flags, "flags");
         Values values = new Values();
+        values.env = env;
         if (file != null) {
             values.readFile(file);
         }
@@ -328,7 +403,18 @@ public final class DaemonConfig {
             }
             values.set(key, value, flagName(key));
         });
+        // In a router pod: the kubelet sets KUBERNETES_SERVICE_HOST, the DaemonSet POD_IP. Other pods
+        // (a CI runner, say) have no POD_IP and stay off unless kubernetes.enabled says otherwise.
+        if (!values.values.containsKey("kubernetes.enabled") && present(env, "KUBERNETES_SERVICE_HOST")
+                && (present(env, "POD_IP") || present(env, "POD_IPS"))) {
+            values.set("kubernetes.enabled", "true", "KUBERNETES_SERVICE_HOST");
+        }
         return new DaemonConfig(values);
+    }
+
+    private static boolean present(Map<String, String> env, String name) {
+        String value = env.get(name);
+        return value != null && !value.isBlank();
     }
 
     /**
@@ -419,6 +505,58 @@ public final class DaemonConfig {
     /** @return the trust bundle PEM file, {@code null} when {@link #generateCa()} */
     public @Nullable Path trustBundle() {
         return trustBundle;
+    }
+
+    /**
+     * Returns how often the credentials files are checked for a new certificate; a changed, complete
+     * set replaces the router's certificate without dropping requests.
+     *
+     * @return the interval (default: 10 s)
+     */
+    public Duration credentialsReloadInterval() {
+        return credentialsReloadInterval;
+    }
+
+    /**
+     * Returns whether the daemon runs the Kubernetes integration (surfacing remote load balancers as
+     * Services, resolving Kubernetes-service origins); by default true when both
+     * {@code KUBERNETES_SERVICE_HOST} (set in every pod) and {@code POD_IP} (set by the router
+     * DaemonSet from the Downward API) are in the environment.
+     *
+     * @return whether Kubernetes is enabled
+     */
+    public boolean kubernetesEnabled() {
+        return kubernetesEnabled;
+    }
+
+    /** @return the Kubernetes API server, or {@code null} for the in-cluster (service account) configuration */
+    public @Nullable URI kubernetesApiServer() {
+        return kubernetesApiServer;
+    }
+
+    /** @return the type of the Services that surface remote load balancers (default: NodePort) */
+    public ServiceSurfacer.ServiceType kubernetesServiceType() {
+        return kubernetesServiceType;
+    }
+
+    /** @return the namespace of the router pods (default: {@code POD_NAMESPACE}, else {@code isthmus-system}) */
+    public String kubernetesRouterPodsNamespace() {
+        return kubernetesRouterPodsNamespace;
+    }
+
+    /** @return the labels that select the router pods (default: {@code app.kubernetes.io/name=isthmus-router}) */
+    public Map<String, String> kubernetesRouterPodsLabels() {
+        return kubernetesRouterPodsLabels;
+    }
+
+    /**
+     * Returns the pod's Downward API variables found in the environment: {@code POD_IP},
+     * {@code POD_IPS}, {@code NODE_NAME}, {@code POD_NAME}, {@code POD_NAMESPACE}.
+     *
+     * @return the variables present, by name
+     */
+    public Map<String, String> downwardApi() {
+        return downwardApi;
     }
 
     /** @return whether a development CA in {@link #caDir()} issues the site certificate */
@@ -581,6 +719,7 @@ public final class DaemonConfig {
     private static final class Values {
 
         private final Map<String, Value> values = new LinkedHashMap<>();
+        private Map<String, String> env = Map.of();
 
         void readFile(Path file) {
             String source = String.valueOf(file.getFileName());
@@ -788,6 +927,31 @@ public final class DaemonConfig {
                         + " such as 500ms, 5s, 1m)");
             }
             return duration;
+        }
+
+        Map<String, String> labels(String key, Map<String, String> fallback) {
+            Value value = values.get(key);
+            if (value == null) {
+                return fallback;
+            }
+            Map<String, String> labels = new LinkedHashMap<>();
+            if (value.value instanceof Map) {
+                ((Map<?, ?>) value.value).forEach((k, x) -> labels.put(String.valueOf(k), String.valueOf(x)));
+            } else if (value.value instanceof String) {
+                for (String pair : ((String) value.value).split(",", -1)) {
+                    int eq = pair.indexOf('=');
+                    if (eq <= 0) {
+                        throw bad(key, "\"" + value.value + "\" (expected: key=value pairs separated by commas)");
+                    }
+                    labels.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+                }
+            } else {
+                throw bad(key, value.value + " (expected: a mapping of label keys to values)");
+            }
+            if (labels.isEmpty() || labels.keySet().stream().anyMatch(String::isEmpty)) {
+                throw bad(key, value.value + " (expected: at least one label, e.g. app.kubernetes.io/name: isthmus-router)");
+            }
+            return Collections.unmodifiableMap(labels);
         }
 
         Map<String, AdminRole> roles(String key) {

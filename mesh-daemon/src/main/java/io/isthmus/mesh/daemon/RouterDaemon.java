@@ -11,6 +11,7 @@ import io.isthmus.mesh.config.Versioned;
 import io.isthmus.mesh.daemon.internal.AdminAuth;
 import io.isthmus.mesh.daemon.internal.AdminServer;
 import io.isthmus.mesh.daemon.internal.ConfigMirror;
+import io.isthmus.mesh.daemon.internal.CredentialsFileWatcher;
 import io.isthmus.mesh.daemon.internal.DevCa;
 import io.isthmus.mesh.daemon.internal.JoinEndpoint;
 import io.isthmus.mesh.daemon.internal.SiteJoiner;
@@ -54,9 +55,12 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -97,12 +101,17 @@ import tools.jackson.databind.node.ObjectNode;
  * </ul>
  *
  * <p>Thread-safe. {@link #close()} drains: readiness reports 503, then after
- * {@link DaemonConfig#drainDelay()} the site record is withdrawn and the listeners close.
+ * {@link DaemonConfig#drainDelay()} the site record is withdrawn and the router drains its connections
+ * before it closes. With credentials from files, the files are checked every
+ * {@link DaemonConfig#credentialsReloadInterval()} and a renewed certificate replaces the router's
+ * without dropping requests. The router's meters ({@code isthmus_requests_seconds} and others) are in
+ * {@link #meterRegistry()}, which {@code /metrics} serves.
  */
 public final class RouterDaemon implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(RouterDaemon.class);
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final JsonMapper STATUS_JSON = JsonMapper.builder().build();
 
     private final DaemonConfig config;
     private final String version;
@@ -112,6 +121,7 @@ public final class RouterDaemon implements AutoCloseable {
     private final Map<String, Tunnel> tunnels = new ConcurrentHashMap<>();
     private final AtomicBoolean lastGoodPending = new AtomicBoolean();
     private final List<DaemonExtension> extensions;
+    private final List<DaemonExtension> startedExtensions = new CopyOnWriteArrayList<>();
     private final SiteCredentials credentials;
     private final ConfigStore source;
     private final ConfigStore local = ConfigStore.inMemory();
@@ -217,15 +227,19 @@ public final class RouterDaemon implements AutoCloseable {
 
     private void run() {
         loadConfiguration();
-        MeshRouter r = MeshRouter.builder(credentials, local)
+        MeshRouter.Builder builder = MeshRouter.builder(credentials, local)
                 .ingressAddress(config.ingressAddress())
                 .tunnelAddress(config.tunnelAddress())
                 .listener(new Listener())
-                .build()
-                .start();
+                .meterRegistry(registry);
+        for (DaemonExtension extension : extensions) {
+            extension.configure(builder, config);
+        }
+        MeshRouter r = builder.build().start();
         router = r;
         routerStarted = true;
         bindMetrics();
+        watchCredentials(r);
         String trustDomain = credentials.trustBundle().trustDomain();
         AdminAuth auth = AdminAuth.of(
                 config.tokensFile() == null ? Map.of() : AdminAuth.readTokens(config.tokensFile()),
@@ -241,6 +255,7 @@ public final class RouterDaemon implements AutoCloseable {
         }
         for (DaemonExtension extension : extensions) {
             extension.start(source, r, config);
+            startedExtensions.add(extension);
         }
         writeAddresses();
         logger.info("isthmus-daemon serving: site={} router={} trustDomain={} ingress={} tunnel={} admin={} state={}",
@@ -249,6 +264,28 @@ public final class RouterDaemon implements AutoCloseable {
         long interval = config.storeCheckInterval().toMillis();
         scheduler.scheduleWithFixedDelay(this::tick, interval, interval, TimeUnit.MILLISECONDS);
         scheduler.execute(this::publishRecord);
+    }
+
+    private void watchCredentials(MeshRouter r) {
+        Path chain = config.certificateChain();
+        Path key = config.privateKey();
+        Path bundle = config.trustBundle();
+        if (chain == null || key == null || bundle == null) {
+            return; // the development CA issues a fresh certificate at each start
+        }
+        CredentialsFileWatcher watcher = new CredentialsFileWatcher(config.trustDomain(), chain, key, bundle,
+                credentials, r::updateCredentials);
+        long interval = config.credentialsReloadInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(() -> {
+            if (closed || draining) {
+                return;
+            }
+            try {
+                watcher.check();
+            } catch (RuntimeException e) {
+                logger.warn("cannot apply the reloaded credentials of {}", chain, e);
+            }
+        }, interval, interval, TimeUnit.MILLISECONDS);
     }
 
     private void loadConfiguration() {
@@ -391,6 +428,12 @@ public final class RouterDaemon implements AutoCloseable {
         if (appliedRevision() < 0) {
             return "no routing table is live yet";
         }
+        for (DaemonExtension extension : startedExtensions) {
+            String reason = extension.notReadyReason();
+            if (reason != null) {
+                return extension.name() + ": " + reason;
+            }
+        }
         return null;
     }
 
@@ -477,6 +520,17 @@ public final class RouterDaemon implements AutoCloseable {
             r.put("state", record.state());
             r.put("lastSeen", record.lastSeen().toString());
         }
+        ObjectNode extensionStatus = status.putObject("extensions");
+        for (DaemonExtension extension : startedExtensions) {
+            try {
+                Map<String, Object> s = extension.status();
+                if (!s.isEmpty()) {
+                    extensionStatus.set(extension.name(), STATUS_JSON.valueToTree(s));
+                }
+            } catch (RuntimeException e) {
+                extensionStatus.putObject(extension.name()).put("error", e.toString());
+            }
+        }
         return status;
     }
 
@@ -553,8 +607,10 @@ public final class RouterDaemon implements AutoCloseable {
 
     /**
      * Drains and stops: readiness reports 503 at once; after {@link DaemonConfig#drainDelay()} the
-     * site record is withdrawn, the admin API and the router close (bounded by
-     * {@link DaemonConfig#drainTimeout()}), then the stores. Idempotent.
+     * site record is withdrawn and the router drains ({@link MeshRouter#drain(Duration)} bounded by
+     * {@link DaemonConfig#drainTimeout()}: no new connections, {@code Connection: close} on HTTP/1.1
+     * responses, GOAWAY on HTTP/2, requests in flight finish); then the extensions, the router, the
+     * admin API and the stores close. Blocks until done. Idempotent.
      */
     @Override
     public void close() {
@@ -580,6 +636,14 @@ public final class RouterDaemon implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        SiteLease lease = siteLease;
+        if (lease != null) {
+            lease.close();
+        }
+        MeshRouter r = router;
+        if (r != null && routerStarted) {
+            drain(r);
+        }
         for (DaemonExtension extension : extensions) {
             try {
                 extension.close();
@@ -587,11 +651,6 @@ public final class RouterDaemon implements AutoCloseable {
                 logger.warn("extension {} failed to close", extension, e);
             }
         }
-        SiteLease lease = siteLease;
-        if (lease != null) {
-            lease.close();
-        }
-        MeshRouter r = router;
         if (r != null) {
             Thread closer = new Thread(r::close, "isthmus-router-close");
             closer.start();
@@ -611,6 +670,25 @@ public final class RouterDaemon implements AutoCloseable {
         source.close();
         registry.close();
         logger.info("isthmus-daemon of site {} stopped", config.site());
+    }
+
+    /** Stops accepting, lets requests in flight finish, bounded by {@code drain.timeout}. */
+    private void drain(MeshRouter r) {
+        Duration timeout = config.drainTimeout();
+        if (timeout.isZero()) {
+            return;
+        }
+        long started = System.nanoTime();
+        try {
+            // The router closes what is still open at the deadline; the margin covers that close.
+            r.drain(timeout).get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+            logger.info("site {}: router drained in {} ms", config.site(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            logger.warn("site {}: drain did not finish cleanly: {}", config.site(), e.toString());
+        }
     }
 
     // ---- helpers

@@ -115,6 +115,49 @@ class DaemonConfigTest {
     }
 
     @Test
+    void readsKubernetesSettingsFromFileEnvironmentAndFlags() {
+        Map<String, String> flags = Map.of("site", "tokyo", "dev.generateCa", "true",
+                "kubernetes.routerPods.labels", "app=router, tier=edge", "kubernetes.serviceType", "clusterip",
+                "credentials.reloadInterval", "250ms");
+        Map<String, String> pod = Map.of("KUBERNETES_SERVICE_HOST", "10.96.0.1", "POD_IP", "10.1.0.5",
+                "POD_NAMESPACE", "mesh", "HOME", "/root");
+        DaemonConfig config = DaemonConfig.load(null, pod, flags);
+        assertThat(config.kubernetesEnabled()).isTrue();
+        assertThat(config.kubernetesRouterPodsLabels()).containsExactly(Map.entry("app", "router"), Map.entry("tier", "edge"));
+        assertThat(config.kubernetesRouterPodsNamespace()).isEqualTo("mesh");
+        assertThat(config.kubernetesServiceType()).isEqualTo(io.isthmus.mesh.k8s.ServiceSurfacer.ServiceType.CLUSTER_IP);
+        assertThat(config.downwardApi()).containsOnlyKeys("POD_IP", "POD_NAMESPACE");
+        assertThat(config.credentialsReloadInterval()).isEqualTo(Duration.ofMillis(250));
+
+        DaemonConfig outside = DaemonConfig.load(null, Map.of(), Map.of("site", "tokyo", "dev.generateCa", "true"));
+        assertThat(outside.kubernetesEnabled()).isFalse();
+        assertThat(outside.kubernetesRouterPodsLabels()).containsExactly(Map.entry("app.kubernetes.io/name", "isthmus-router"));
+        DaemonConfig optedOut = DaemonConfig.load(null, pod, Map.of("site", "tokyo", "dev.generateCa", "true",
+                "kubernetes.enabled", "false"));
+        assertThat(optedOut.kubernetesEnabled()).isFalse();
+        DaemonConfig otherPod = DaemonConfig.load(null, Map.of("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
+                Map.of("site", "tokyo", "dev.generateCa", "true"));
+        assertThat(otherPod.kubernetesEnabled()).as("a pod that is not a router pod (no POD_IP)").isFalse();
+    }
+
+    @Test
+    void rejectsBadKubernetesSettingsNamingThem() {
+        Map<String, String> pod = Map.of("POD_IP", "10.1.0.5");
+        assertThatThrownBy(() -> DaemonConfig.load(null, pod, Map.of("site", "tokyo", "dev.generateCa", "true",
+                "kubernetes.serviceType", "LoadBalancer")))
+                .hasMessage("--kubernetes-service-type: kubernetes.serviceType: \"LoadBalancer\" (expected: NodePort or ClusterIP)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, pod, Map.of("site", "tokyo", "dev.generateCa", "true",
+                "kubernetes.routerPods.labels", "router")))
+                .hasMessageContaining("kubernetes.routerPods.labels: \"router\" (expected: key=value pairs");
+        assertThatThrownBy(() -> DaemonConfig.load(null, pod, Map.of("site", "tokyo", "dev.generateCa", "true",
+                "kubernetes.apiServer", "10.96.0.1:443")))
+                .hasMessageContaining("kubernetes.apiServer: \"10.96.0.1:443\" (expected: https://host:port)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, pod, Map.of("site", "tokyo", "dev.generateCa", "true",
+                "credentials.reloadInterval", "0s")))
+                .hasMessageContaining("credentials.reloadInterval");
+    }
+
+    @Test
     void derivesEnvironmentAndFlagNamesFromSettings() {
         assertThat(DaemonConfig.envName("admin.tls.enabled")).isEqualTo("ISTHMUS_ADMIN_TLS_ENABLED");
         assertThat(DaemonConfig.envName("routerId")).isEqualTo("ISTHMUS_ROUTER_ID");

@@ -3,14 +3,15 @@ package io.isthmus.mesh.k8s;
 import static io.isthmus.mesh.internal.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
+import io.isthmus.mesh.model.Origin;
 import java.util.regex.Pattern;
 
 /**
  * A port of a Kubernetes Service, written {@code name.namespace:port}: an origin that a router
  * resolves through the Service's EndpointSlices. Immutable.
  *
- * <p>This is the discovery side's own value until the mesh model carries Kubernetes-service
- * origins; converting one to the other is a one-line mapping.
+ * <p>{@link #of(Origin)} derives the reference of a pool's Kubernetes-service origin
+ * ({@link Origin.Type#KUBERNETES_SERVICE}), the form {@link KubernetesEndpointDiscovery} watches.
  *
  * <pre>{@code
  * ServiceReference orders = ServiceReference.parse("orders.shop:8080");
@@ -51,6 +52,27 @@ public record ServiceReference(String namespace, String name, int port) {
      */
     public static ServiceReference of(String namespace, String name, int port) {
         return new ServiceReference(namespace, name, port);
+    }
+
+    /**
+     * Returns the reference of a Kubernetes-service origin of the model.
+     *
+     * <pre>{@code
+     * Origin origin = Origin.builder().kubernetesService("orders", "shop", 8080).build();
+     * ServiceReference.of(origin);   // orders.shop:8080
+     * }</pre>
+     *
+     * @param origin an origin of type {@link Origin.Type#KUBERNETES_SERVICE}
+     * @return the reference to its Service port
+     * @throws IllegalArgumentException when the origin is a static endpoint
+     */
+    public static ServiceReference of(Origin origin) {
+        requireNonNull(origin, "origin");
+        String name = origin.serviceName();
+        String namespace = origin.serviceNamespace();
+        checkArgument(origin.type() == Origin.Type.KUBERNETES_SERVICE && name != null && namespace != null,
+                "origin: %s (expected: a Kubernetes-service origin)", origin);
+        return new ServiceReference(namespace, name, origin.endpoint().port());
     }
 
     /**

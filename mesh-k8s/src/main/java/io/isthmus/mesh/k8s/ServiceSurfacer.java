@@ -71,7 +71,7 @@ import org.slf4j.LoggerFactory;
  * The Service is named after the first label of the first domain that is not a wildcard and is a
  * valid Service name, and lives in the load balancer's namespace. Its type is {@code NodePort} (or
  * {@code ClusterIP}, see {@link Builder#serviceType(ServiceType)}); its port is the load balancer's
- * port ({@code 80}) with the router's listener port as target. It carries the label
+ * port ({@link LoadBalancer#port()}, {@code 80} unless set) with the router's listener port as target. It carries the label
  * {@value #MANAGED_BY_LABEL}{@code =}{@value #MANAGED_BY_VALUE} and the annotation
  * {@value #CREATOR_ANNOTATION}{@code =<site>/<router id>}; its EndpointSlices carry
  * {@code kubernetes.io/service-name} and {@value #SLICE_MANAGED_BY_LABEL}{@code =}{@value #SLICE_MANAGED_BY_VALUE}.
@@ -183,6 +183,8 @@ public final class ServiceSurfacer implements AutoCloseable {
 
     private final Map<ObjectKey, SurfacingStatus> statuses = new ConcurrentHashMap<>();
     private volatile boolean started;
+    private volatile @Nullable Instant lastReconciled;
+    private volatile int consecutiveFailures;
     private volatile boolean closed;
 
     private ServiceSurfacer(Builder b) {
@@ -221,15 +223,14 @@ public final class ServiceSurfacer implements AutoCloseable {
     }
 
     /**
-     * The Service port of a load balancer. The model has no per-load-balancer port yet, so every load
-     * balancer listens on {@code 80}; this is the one place to read the listener port from the model
-     * once it carries one.
+     * The Service port of a load balancer: the port it listens on ({@link LoadBalancer#port()}, 80
+     * unless set), so applications call {@code http://<service>:<port>} as they would the remote app.
      *
      * @param loadBalancer the load balancer
      * @return the Service port
      */
     static int servicePort(LoadBalancer loadBalancer) {
-        return 80;
+        return loadBalancer.port();
     }
 
     /**
@@ -336,6 +337,25 @@ public final class ServiceSurfacer implements AutoCloseable {
      */
     public Map<ObjectKey, SurfacingStatus> statuses() {
         return Map.copyOf(statuses);
+    }
+
+    /**
+     * Returns when a reconcile last completed without a Kubernetes API error: every desired Service
+     * and EndpointSlice was current and no orphan was left.
+     *
+     * @return the time, or empty before the first such reconcile (e.g. while the API server is unreachable)
+     */
+    public Optional<Instant> lastReconciled() {
+        return Optional.ofNullable(lastReconciled);
+    }
+
+    /**
+     * Returns how many reconciles in a row failed on a Kubernetes API error; {@code 0} once one succeeds.
+     *
+     * @return the count
+     */
+    public int consecutiveFailures() {
+        return consecutiveFailures;
     }
 
     /** Stops following the store and the pods and stops the thread; leaves the Services in place. Idempotent. */
@@ -499,7 +519,9 @@ public final class ServiceSurfacer implements AutoCloseable {
             retry = worker.schedule(this::requestReconcile, delay.toMillis(), TimeUnit.MILLISECONDS);
         } else {
             failures = 0;
+            lastReconciled = Instant.now();
         }
+        consecutiveFailures = failures;
     }
 
     private Map<String, Desired> desired(Map<ObjectKey, SurfacingStatus> statusesOut) {

@@ -118,6 +118,20 @@ class ServiceSurfacerTest {
     }
 
     @Test
+    void servicePortIsTheLoadBalancersPort() {
+        LoadBalancer api = LoadBalancer.builder("osaka-api").domain("osaka-api").port(8443)
+                .advertiseAt("tokyo").defaultPool("osaka-pool").build();
+        store.put(api);
+        start(builder());
+
+        await().atMost(WAIT).until(() -> service("default", "osaka-api") != null);
+        assertThat(service("default", "osaka-api").getSpec().getPorts()).singleElement().satisfies(p -> {
+            assertThat(p.getPort()).isEqualTo(8443);
+            assertThat(p.getTargetPort().getIntVal()).isEqualTo(LISTENER_PORT);
+        });
+    }
+
+    @Test
     void dualStackRouterGetsOneEndpointSlicePerAddressFamily() {
         store.put(osakaApp);
         start(builder().downwardApi(Map.of("POD_IPS", "10.1.0.8,fd00::8")));

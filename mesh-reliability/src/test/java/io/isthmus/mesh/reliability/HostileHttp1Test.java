@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -178,7 +177,6 @@ class HostileHttp1Test {
     }
 
     @Test
-    @Tag("pending-hardening")
     void refusesConnectInsteadOfTunnellingToTheOrigin() throws Exception {
         // The ingress is no forward proxy: a CONNECT must not reach the origin, nor turn the
         // connection into a raw tunnel.

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -190,6 +191,14 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
                 ReferenceCountUtil.release(msg);
                 reject(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request: obsolete line folding in a header"
                         + " (RFC 9112 section 5.2)", true, "malformed_request");
+                return;
+            }
+            if (request.method().equals(HttpMethod.CONNECT)) {
+                // Not a forward proxy: TCP crosses the mesh through TCP load balancers, not CONNECT at ingress.
+                ReferenceCountUtil.release(msg);
+                reject(ctx, HttpResponseStatus.BAD_REQUEST, "CONNECT is not served here (expected: a request for a"
+                        + " load balancer's domain; TCP services cross the mesh as TCP load balancers)", true,
+                        "connect_refused");
                 return;
             }
             int maxHeaderCount = router.settings.maxHeaderCount;

@@ -9,9 +9,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import io.isthmus.mesh.daemon.cli.Meshctl;
 import io.isthmus.mesh.pki.MeshCertificateAuthority;
 import io.isthmus.mesh.pki.SiteCredentials;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ProxySelector;
@@ -19,11 +22,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -103,13 +108,15 @@ class TokyoOsakaProcessesTest {
     private static final class Daemon {
         final Process process;
         final Path state;
+        final String adminUrl;
         final Http admin;
         final InetSocketAddress ingress;
 
         Daemon(Process process, Path state, JsonNode addresses) {
             this.process = process;
             this.state = state;
-            this.admin = new Http(addresses.path("admin").asString(), TOKEN);
+            this.adminUrl = addresses.path("admin").asString();
+            this.admin = new Http(adminUrl, TOKEN);
             String[] ingress = addresses.path("ingress").asString().split(":");
             this.ingress = new InetSocketAddress(ingress[0], Integer.parseInt(ingress[1]));
         }
@@ -176,14 +183,22 @@ class TokyoOsakaProcessesTest {
         Daemon tokyo = launch("tokyo", tokyoConfig);
         Daemon osaka = launch("osaka", osakaConfig);
         try {
-            // The load balancer is created through tokyo's admin API.
-            String docs = "kind: OriginPool\nmetadata: {name: osaka-pool}\n"
+            // The load balancer is created with meshctl apply against tokyo's admin API.
+            Path docs = Files.writeString(tokyo.state.resolve("osaka-app.yaml"), "kind: OriginPool\n"
+                    + "metadata: {name: osaka-pool}\n"
                     + "spec: {site: osaka, endpoints: [\"127.0.0.1:" + origin.port() + "\"]}\n"
                     + "---\nkind: LoadBalancer\nmetadata: {name: osaka-app}\n"
-                    + "spec: {domains: [osaka-app], advertiseSites: [tokyo], defaultPool: osaka-pool}\n";
-            HttpResponse<String> applied = tokyo.admin.post("/v1/apply", "application/yaml", docs);
-            assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
-            long revision = Http.json(applied).path("results").get(1).path("resourceVersion").asLong();
+                    + "spec: {domains: [osaka-app], advertiseSites: [tokyo], defaultPool: osaka-pool}\n");
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int exit = Meshctl.run(new String[] {"--server", tokyo.adminUrl, "--token", TOKEN, "apply", "-f", docs.toString()},
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+                    Map.of("HOME", tokyo.state.toString()));
+            assertThat(exit).as(err.toString(StandardCharsets.UTF_8)).isZero();
+            assertThat(out.toString(StandardCharsets.UTF_8))
+                    .isEqualTo("originpool/default/osaka-pool created\nloadbalancer/default/osaka-app created\n");
+            long revision = Http.json(tokyo.admin.get("/v1/loadbalancers/default/osaka-app"))
+                    .path("metadata").path("resourceVersion").asLong();
 
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
                 HttpResponse<String> response = call(tokyo.ingress);

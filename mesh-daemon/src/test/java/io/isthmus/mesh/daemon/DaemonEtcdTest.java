@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import io.isthmus.mesh.testing.EtcdProcess;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProxySelector;

@@ -13,6 +13,7 @@ import io.isthmus.mesh.daemon.cli.Meshctl;
 import io.isthmus.mesh.pki.SiteCredentials;
 import io.isthmus.mesh.pki.SpiffeId;
 import io.isthmus.mesh.pki.TrustBundle;
+import io.isthmus.mesh.testing.EtcdProcess;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -12,6 +12,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import io.isthmus.mesh.daemon.cli.Meshctl;
 import io.isthmus.mesh.pki.MeshCertificateAuthority;
 import io.isthmus.mesh.pki.SiteCredentials;
+import io.isthmus.mesh.testing.EtcdProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

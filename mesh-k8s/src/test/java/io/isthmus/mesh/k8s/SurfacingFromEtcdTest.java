@@ -5,10 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.isthmus.mesh.k8s.etcd.EtcdConfigStore;
-import io.isthmus.mesh.k8s.etcd.EtcdProcess;
 import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.OriginPool;
+import io.isthmus.mesh.testing.EtcdProcess;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

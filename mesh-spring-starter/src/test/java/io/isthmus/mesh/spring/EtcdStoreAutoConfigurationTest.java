@@ -8,6 +8,7 @@ import io.isthmus.mesh.model.Kind;
 import io.isthmus.mesh.model.ObjectKey;
 import io.isthmus.mesh.model.Site;
 import io.isthmus.mesh.netty.MeshRouter;
+import io.isthmus.mesh.testing.EtcdProcess;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,8 +23,8 @@ class EtcdStoreAutoConfigurationTest {
             .withConfiguration(AutoConfigurations.of(IsthmusAutoConfiguration.class));
 
     @Test
-    void embeddedRouterFollowsAndRegistersInEtcd(@TempDir Path pem, @TempDir Path data) {
-        try (LocalEtcd etcd = LocalEtcd.start(data)) {
+    void embeddedRouterFollowsAndRegistersInEtcd(@TempDir Path pem) {
+        try (EtcdProcess etcd = EtcdProcess.started()) {
             runner.withPropertyValues(TestPki.siteFiles(TestPki.ca(), "tokyo", pem))
                     .withPropertyValues("isthmus.store.type=etcd",
                             "isthmus.store.etcd.endpoints=" + etcd.endpoint(),

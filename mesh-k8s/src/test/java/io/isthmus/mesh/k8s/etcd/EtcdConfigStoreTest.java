@@ -17,6 +17,7 @@ import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.MeshObject;
 import io.isthmus.mesh.model.ObjectKey;
 import io.isthmus.mesh.model.Site;
+import io.isthmus.mesh.testing.EtcdProcess;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;

@@ -11,6 +11,7 @@ import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.MeshObject;
 import io.isthmus.mesh.model.ObjectKey;
 import io.isthmus.mesh.model.OriginPool;
+import io.isthmus.mesh.testing.EtcdProcess;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;

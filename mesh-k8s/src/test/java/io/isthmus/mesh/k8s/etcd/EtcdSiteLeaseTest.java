@@ -11,6 +11,7 @@ import io.etcd.jetcd.KeyValue;
 import io.isthmus.mesh.config.ConfigEvent;
 import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.Site;
+import io.isthmus.mesh.testing.EtcdProcess;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;

@@ -10,6 +10,7 @@ import io.isthmus.mesh.config.Versioned;
 import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.MeshObject;
 import io.isthmus.mesh.model.Site;
+import io.isthmus.mesh.testing.EtcdProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -24,10 +25,11 @@ class EtcdTlsTest {
     Path dir;
 
     @Test
-    void readsWritesAndWatchesOverMutualTlsAndIsRefusedWithoutAClientCertificate() {
+    void readsWritesAndWatchesOverMutualTlsAndIsRefusedWithoutAClientCertificate() throws Exception {
         TestPki pki = TestPki.create(dir);
         Site osaka = Site.builder("osaka").tunnelEndpoint(Endpoint.of("127.0.0.1", 4443)).build();
-        try (EtcdProcess etcd = EtcdProcess.startedWithTls(pki)) {
+        try (EtcdProcess etcd = EtcdProcess.startedWithTls(
+                new EtcdProcess.Tls(pki.caFile, pki.serverCertFile, pki.serverKeyFile, pki.clientContext()))) {
             try (EtcdConfigStore store = EtcdConfigStore.builder(etcd.endpoints())
                     .trustCertificates(pki.caFile)
                     .keyCertChain(pki.clientCertFile, pki.clientKeyFile)

@@ -14,6 +14,7 @@ import io.isthmus.mesh.model.Kind;
 import io.isthmus.mesh.model.MeshObject;
 import io.isthmus.mesh.model.ObjectKey;
 import io.isthmus.mesh.model.Site;
+import io.isthmus.mesh.testing.EtcdProcess;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -11,6 +11,7 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.Site;
+import io.isthmus.mesh.testing.EtcdProcess;
 import java.net.InetAddress;
 import java.util.HashMap;
 import java.util.List;

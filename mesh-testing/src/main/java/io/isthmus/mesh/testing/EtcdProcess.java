@@ -1,4 +1,4 @@
-package io.isthmus.mesh.k8s.etcd;
+package io.isthmus.mesh.testing;
 
 import static java.util.Objects.requireNonNull;
 import static org.awaitility.Awaitility.await;
@@ -15,7 +15,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -27,6 +26,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import javax.net.ssl.SSLContext;
 
 /**
  * A real, single-member etcd server on 127.0.0.1 for tests: Debian's {@code etcd-server}. Client and
@@ -44,7 +44,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * }
  * }</pre>
  *
- * <p>{@link #startedWithTls(TestPki)} serves clients over TLS only and requires client certificates.
+ * <p>{@link #startedWithTls(Tls)} serves clients over TLS only and requires client certificates.
  * A shutdown hook kills the process if the JVM exits before {@link #close()}.
  *
  * <p>When no {@code etcd} executable is on the {@code PATH}, starting fails with a message that says
@@ -55,7 +55,7 @@ public final class EtcdProcess implements BeforeAllCallback, AfterAllCallback, A
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
     private static final int BIND_ATTEMPTS = 5;
 
-    private final @Nullable TestPki tls;
+    private final @Nullable Tls tls;
     private final HttpClient http;
     private @Nullable Path dataDir;
     private @Nullable Path log;
@@ -68,15 +68,11 @@ public final class EtcdProcess implements BeforeAllCallback, AfterAllCallback, A
         this(null);
     }
 
-    private EtcdProcess(@Nullable TestPki tls) {
+    private EtcdProcess(@Nullable Tls tls) {
         this.tls = tls;
         HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
         if (tls != null) {
-            try {
-                http.sslContext(tls.clientContext());
-            } catch (GeneralSecurityException | IOException e) {
-                throw new IllegalStateException(e);
-            }
+            http.sslContext(tls.clientContext());
         }
         this.http = http.build();
         Runtime.getRuntime().addShutdownHook(new Thread(this::close, "etcd-process-cleanup"));
@@ -86,11 +82,11 @@ public final class EtcdProcess implements BeforeAllCallback, AfterAllCallback, A
      * Returns a started server that serves clients over TLS only and requires a client certificate
      * issued by the PKI's CA ({@code --client-cert-auth}).
      *
-     * @param pki the CA, server and client certificates
+     * @param tls the CA, the server's certificate and key, and a client context for health checks
      * @return the server; the caller closes it
      */
-    static EtcdProcess startedWithTls(TestPki pki) {
-        EtcdProcess etcd = new EtcdProcess(pki);
+    public static EtcdProcess startedWithTls(Tls tls) {
+        EtcdProcess etcd = new EtcdProcess(requireNonNull(tls, "tls"));
         etcd.start();
         return etcd;
     }
@@ -193,7 +189,7 @@ public final class EtcdProcess implements BeforeAllCallback, AfterAllCallback, A
     }
 
     /**
-     * Returns the client URL as the one-element list {@link EtcdConfigStore#builder(List)} takes.
+     * Returns the client URL as the one-element list {@code EtcdConfigStore.builder(List)} takes.
      *
      * @return the URLs
      */
@@ -238,9 +234,9 @@ public final class EtcdProcess implements BeforeAllCallback, AfterAllCallback, A
                 "--log-level", "warn"));
         if (tls != null) {
             command.addAll(List.of(
-                    "--cert-file", tls.serverCertFile.toString(),
-                    "--key-file", tls.serverKeyFile.toString(),
-                    "--trusted-ca-file", tls.caFile.toString(),
+                    "--cert-file", tls.serverCertificate().toString(),
+                    "--key-file", tls.serverKey().toString(),
+                    "--trusted-ca-file", tls.caCertificate().toString(),
                     "--client-cert-auth"));
         }
         Files.writeString(logFile, "$ " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
@@ -328,5 +324,32 @@ public final class EtcdProcess implements BeforeAllCallback, AfterAllCallback, A
     private static String tail(String output) {
         String[] lines = output.split("\n");
         return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 40), lines.length));
+    }
+
+    /**
+     * The TLS material of a server started with {@link #startedWithTls(Tls)}: PEM files etcd reads,
+     * and the client context the health check uses (it must present a certificate of the CA).
+     *
+     * @param caCertificate the CA certificate that signs server and client certificates (PEM file)
+     * @param serverCertificate the server certificate, valid for 127.0.0.1 (PEM file)
+     * @param serverKey the server's private key (PEM file)
+     * @param clientContext a TLS context that trusts the CA and presents a client certificate of it
+     */
+    public record Tls(Path caCertificate, Path serverCertificate, Path serverKey, SSLContext clientContext) {
+
+        /**
+         * Checks that every part is given.
+         *
+         * @param caCertificate the CA certificate (PEM file)
+         * @param serverCertificate the server certificate (PEM file)
+         * @param serverKey the server's private key (PEM file)
+         * @param clientContext the health check's client context
+         */
+        public Tls {
+            requireNonNull(caCertificate, "caCertificate");
+            requireNonNull(serverCertificate, "serverCertificate");
+            requireNonNull(serverKey, "serverKey");
+            requireNonNull(clientContext, "clientContext");
+        }
     }
 }

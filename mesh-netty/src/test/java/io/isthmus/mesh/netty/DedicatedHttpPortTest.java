@@ -126,15 +126,15 @@ class DedicatedHttpPortTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> accepts(p));
         });
 
-        assertThat(get(local(port), "a")).startsWith("HTTP/1.1 200").endsWith("from A");
-        assertThat(get(local(port), "b:" + port)).startsWith("HTTP/1.1 200").endsWith("from B");
+        assertThat(get(local(port), "a")).startsWith("HTTP/1.1 200").contains("from A");
+        assertThat(get(local(port), "b:" + port)).startsWith("HTTP/1.1 200").contains("from B");
         String other = get(local(port), "c");
         assertThat(other).startsWith("HTTP/1.1 404").contains("on port " + port);
         assertThat(get(local(port), "nobody")).startsWith("HTTP/1.1 404");
         // The shared ingress port still serves all three by Host.
-        assertThat(get(tokyo.ingressAddress(), "a")).startsWith("HTTP/1.1 200").endsWith("from A");
-        assertThat(get(tokyo.ingressAddress(), "b")).startsWith("HTTP/1.1 200").endsWith("from B");
-        assertThat(get(tokyo.ingressAddress(), "c")).startsWith("HTTP/1.1 200").endsWith("from B");
+        assertThat(get(tokyo.ingressAddress(), "a")).startsWith("HTTP/1.1 200").contains("from A");
+        assertThat(get(tokyo.ingressAddress(), "b")).startsWith("HTTP/1.1 200").contains("from B");
+        assertThat(get(tokyo.ingressAddress(), "c")).startsWith("HTTP/1.1 200").contains("from B");
         assertThat(originA.getAllServeEvents()).hasSize(2);
         assertThat(originB.getAllServeEvents()).hasSize(3);
         assertThat(listenerFailures()).isZero();
@@ -148,7 +148,7 @@ class DedicatedHttpPortTest {
             mesh.awaitApplied(tokyo);
             await().atMost(Duration.ofSeconds(5)).until(() -> accepts(p));
         });
-        assertThat(get(local(port), "a")).endsWith("from A");
+        assertThat(get(local(port), "a")).contains("from A");
 
         mesh.store.delete(ObjectKey.of(Kind.LOAD_BALANCER, "default", "a"));
         mesh.awaitApplied(tokyo);
@@ -171,7 +171,7 @@ class DedicatedHttpPortTest {
         });
 
         await().atMost(Duration.ofSeconds(5)).until(() -> !accepts(first));
-        assertThat(get(local(second), "a")).endsWith("from A");
+        assertThat(get(local(second), "a")).contains("from A");
     }
 
     @Test
@@ -186,9 +186,9 @@ class DedicatedHttpPortTest {
                 await().atMost(Duration.ofSeconds(5)).until(() -> accepts(p));
             });
             await().atMost(Duration.ofSeconds(5)).until(() -> listenerFailures() >= 1);
-            assertThat(get(local(free), "b")).endsWith("from B");
+            assertThat(get(local(free), "b")).contains("from B");
             // Still served on the shared port.
-            assertThat(get(tokyo.ingressAddress(), "a")).endsWith("from A");
+            assertThat(get(tokyo.ingressAddress(), "a")).contains("from A");
 
             squatter.close();
             double failures = listenerFailures();
@@ -196,7 +196,7 @@ class DedicatedHttpPortTest {
             mesh.awaitApplied(tokyo);
 
             await().atMost(Duration.ofSeconds(5)).until(() -> accepts(taken));
-            assertThat(get(local(taken), "a")).startsWith("HTTP/1.1 200").endsWith("from A");
+            assertThat(get(local(taken), "a")).startsWith("HTTP/1.1 200").contains("from A");
             assertThat(listenerFailures()).isEqualTo(failures);
         }
     }
@@ -225,7 +225,7 @@ class DedicatedHttpPortTest {
                 s.shutdownOutput();
                 assertThat(new String(s.getInputStream().readAllBytes())).isEqualTo("ping");
             }
-            assertThat(get(tokyo.ingressAddress(), "a")).endsWith("from A");
+            assertThat(get(tokyo.ingressAddress(), "a")).contains("from A");
         } finally {
             echo.close();
         }

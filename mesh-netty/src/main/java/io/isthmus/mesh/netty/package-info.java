@@ -41,7 +41,25 @@
  * The router listens on the port of each TCP load balancer advertised at its site and pipes every
  * connection to an origin of the pool, with back-pressure both ways: directly when the chosen site is
  * its own, otherwise as an HTTP/2 {@code CONNECT} stream ({@code :authority} {@code name.namespace:port})
- * through the tunnel to the pool's site, whose router opens the connection to the origin.
+ * through the tunnel to the pool's site, whose router opens the connection to the origin. Each
+ * connection ends with one line in the access log ({@code "protocol":"TCP"}, listener {@code tcp:<port>},
+ * load balancer, pool, pool site, origin endpoint when local, bytes each way, duration, decision {@code
+ * routed}, {@code denied} by the firewall or {@code failed} with a reason, client) and is counted in
+ * {@code isthmus.tcp.connections} (by load balancer and decision) and {@code isthmus.tcp.bytes.received}
+ * and {@code isthmus.tcp.bytes.sent}.
+ *
+ * <p><b>Listener ports of HTTP load balancers.</b>
+ * The shared ingress port serves every HTTP load balancer advertised at the site, by Host. An HTTP
+ * load balancer whose port is not {@value io.isthmus.mesh.model.LoadBalancer#DEFAULT_HTTP_PORT}
+ * (which stands for "the shared ingress port", since the model does not tell a port set to 80 from
+ * the default) also gets a listener of its own on that port, on the ingress address, opened and closed
+ * as the configuration changes. It has the ingress pipeline (HTTP/1.1 and h2c, the same parsing
+ * limits, the firewall at accept with the load balancer as the listener, forwarding headers, service
+ * policies) and routes by Host among the load balancers with that port only: any other Host gets 404
+ * naming the port. Several load balancers may share a port; the firewall sees the first of them by key
+ * as the listener. A port that cannot be opened (taken by another process or by a TCP load balancer,
+ * which keeps it) is logged with the load balancer and port, counted in {@code isthmus.listeners.failed}
+ * and tried again at the next configuration change; the other listeners are not affected.
  */
 @NullMarked
 package io.isthmus.mesh.netty;

@@ -37,6 +37,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     private final @Nullable ConfigFollower config;
     private final @Nullable ObjectKey loadBalancer;
     private volatile boolean closed;
+    private volatile java.util.function.@Nullable BiConsumer<InetSocketAddress, String> onDenied;
 
     ConnectionLimiter(String listener, int maxConnections) {
         this(listener, maxConnections, null, null);
@@ -80,6 +81,10 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
         denied.incrementAndGet();
         rejected.incrementAndGet();
         logger.debug("{} listener: connection from {} denied: {}", listener, remote, decision.reason());
+        java.util.function.BiConsumer<InetSocketAddress, String> hook = onDenied;
+        if (hook != null) {
+            hook.accept(remote, decision.reason());
+        }
         return false;
     }
 
@@ -106,6 +111,11 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
         child.closeFuture().addListener(f -> open.decrementAndGet());
         channels.add(child);
         ctx.fireChannelRead(child);
+    }
+
+    /** Sets what runs, with the client's address and the reason, when the firewall denies a connection. */
+    void onDenied(java.util.function.BiConsumer<InetSocketAddress, String> hook) {
+        this.onDenied = hook;
     }
 
     /** From now on every new connection is closed at accept. */

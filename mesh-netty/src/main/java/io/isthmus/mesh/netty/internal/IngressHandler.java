@@ -24,7 +24,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Serves one application connection on the ingress port: matches each request's Host to a load
  * balancer advertised at this site and sends it to the pool, straight to an origin when the pool is
- * local, through a tunnel to the pool's site otherwise.
+ * local, through a tunnel to the pool's site otherwise. On the dedicated port of HTTP load balancers
+ * only the load balancers with that port are matched; every other Host gets 404.
  */
 final class IngressHandler extends ProxyHandler {
 
@@ -32,17 +33,22 @@ final class IngressHandler extends ProxyHandler {
     private final TunnelClient tunnels;
     /** Serves one HTTP/2 stream of an h2c connection rather than an HTTP/1.1 connection. */
     private final boolean http2;
+    /** The dedicated load balancer port this handler serves, or 0 for the shared ingress port. */
+    private final int dedicatedPort;
 
-    IngressHandler(RouterContext router, OriginConnector origins, TunnelClient tunnels, boolean http2) {
+    IngressHandler(RouterContext router, OriginConnector origins, TunnelClient tunnels, boolean http2,
+            int dedicatedPort) {
         super(router, http2 ? 0 : router.settings.requestHeaderTimeoutMillis);
         this.origins = origins;
         this.tunnels = tunnels;
         this.http2 = http2;
+        this.dedicatedPort = dedicatedPort;
     }
 
     @Override
     AccessRecord newRecord(ChannelHandlerContext ctx) {
-        AccessRecord record = new AccessRecord("ingress", router.site);
+        AccessRecord record = new AccessRecord(dedicatedPort == 0 ? "ingress" : "ingress:" + dedicatedPort,
+                router.site);
         record.protocol = http2 ? "HTTP/2" : "HTTP/1.1";
         InetAddress client = clientIp(ctx);
         if (client != null) {
@@ -62,9 +68,10 @@ final class IngressHandler extends ProxyHandler {
         RoutingTable table = router.config.current();
         HttpHeaders headers = request.headers();
         CompiledRoute decision = table.route(host, request.method().name(), request.uri(), headers::get);
-        if (decision == null) {
+        if (decision == null || dedicatedPort != 0 && decision.loadBalancer().port() != dedicatedPort) {
             throw new RouteException(HttpResponseStatus.NOT_FOUND, "unknown_host",
-                    "no load balancer serves host \"" + host + "\" at site " + router.site);
+                    "no load balancer serves host \"" + host + "\""
+                    + (dedicatedPort == 0 ? "" : " on port " + dedicatedPort) + " at site " + router.site);
         }
         LoadBalancer lb = decision.loadBalancer();
         String lbName = lb.namespace() + '/' + lb.name();

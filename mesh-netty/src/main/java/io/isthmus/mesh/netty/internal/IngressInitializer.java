@@ -23,7 +23,8 @@ import java.util.Collection;
 
 /**
  * The pipeline of an application connection on the ingress port: HTTP/1.1 with strict parsing, or
- * HTTP/2 in cleartext (h2c) with prior knowledge or through {@code Upgrade: h2c}, then the router.
+ * HTTP/2 in cleartext (h2c) with prior knowledge or through {@code Upgrade: h2c}, then the router. The
+ * same pipeline serves the dedicated port of HTTP load balancers, which routes among their Hosts only.
  */
 final class IngressInitializer extends ChannelInitializer<Channel> {
 
@@ -36,11 +37,19 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
     private final RouterContext router;
     private final OriginConnector origins;
     private final TunnelClient tunnels;
+    /** The dedicated load balancer port this listener serves, or 0 for the shared ingress port. */
+    private final int dedicatedPort;
 
     IngressInitializer(RouterContext router, OriginConnector origins, TunnelClient tunnels) {
+        this(router, origins, tunnels, 0);
+    }
+
+    /** @param dedicatedPort the HTTP load balancers' port this listener serves; 0 for the shared port */
+    IngressInitializer(RouterContext router, OriginConnector origins, TunnelClient tunnels, int dedicatedPort) {
         this.router = router;
         this.origins = origins;
         this.tunnels = tunnels;
+        this.dedicatedPort = dedicatedPort;
     }
 
     /** The strict HTTP/1.1 request parsing every listener of the router uses. */
@@ -78,7 +87,7 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
         ch.pipeline().addLast(
                 new ObsFoldGuard(),
                 new CleartextHttp2ServerUpgradeHandler(codec, upgrade, new PriorKnowledge()),
-                new IngressHandler(router, origins, tunnels, false));
+                new IngressHandler(router, origins, tunnels, false, dedicatedPort));
     }
 
     private Http2FrameCodec newHttp2Codec() {
@@ -90,7 +99,7 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
                 stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true),
-                        new IngressHandler(router, origins, tunnels, true));
+                        new IngressHandler(router, origins, tunnels, true, dedicatedPort));
             }
         };
         return new Http2MultiplexHandler(streams, streams);

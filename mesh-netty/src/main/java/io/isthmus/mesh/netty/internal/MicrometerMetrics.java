@@ -38,6 +38,10 @@ final class MicrometerMetrics implements RouterMetrics {
     @Override
     public void bind(RouterRuntime runtime) {
         this.runtime = runtime;
+        meters.add(FunctionCounter.builder("isthmus.listeners.failed", runtime.listenerFailures,
+                        java.util.concurrent.atomic.AtomicLong::get)
+                .description("Load balancer listeners that could not be opened: port taken or claimed twice")
+                .tags("site", site).register(registry));
         for (ConnectionLimiter limiter : List.of(runtime.ingressConnections, runtime.tunnelConnections)) {
             String listener = limiter == runtime.ingressConnections ? "ingress" : "tunnel";
             Tags tags = Tags.of("site", site, "listener", listener);
@@ -95,7 +99,35 @@ final class MicrometerMetrics implements RouterMetrics {
             counter.increment();
             remember(counter);
         }
-        if (record.poolSite != null && !record.poolSite.equals(site) && "ingress".equals(record.listener)) {
+        if (record.poolSite != null && !record.poolSite.equals(site) && record.listener.startsWith("ingress")) {
+            tunnelGauges(record.poolSite);
+        }
+    }
+
+    @Override
+    public void tcpConnectionEnded(AccessRecord record) {
+        String lb = record.loadBalancer == null ? "none" : record.loadBalancer;
+        Counter connections = Counter.builder("isthmus.tcp.connections")
+                .description("Connections of TCP load balancers by decision: routed, denied or failed")
+                .tags("site", site, "load_balancer", lb, "decision", record.decision)
+                .register(registry);
+        connections.increment();
+        remember(connections);
+        Counter received = Counter.builder("isthmus.tcp.bytes.received")
+                .description("Bytes TCP load balancers received from their clients")
+                .baseUnit("bytes")
+                .tags("site", site, "load_balancer", lb)
+                .register(registry);
+        received.increment(record.requestBytes);
+        remember(received);
+        Counter sent = Counter.builder("isthmus.tcp.bytes.sent")
+                .description("Bytes TCP load balancers sent to their clients")
+                .baseUnit("bytes")
+                .tags("site", site, "load_balancer", lb)
+                .register(registry);
+        sent.increment(record.responseBytes);
+        remember(sent);
+        if (record.poolSite != null && !record.poolSite.equals(site)) {
             tunnelGauges(record.poolSite);
         }
     }

@@ -22,6 +22,8 @@ final class RouterContext {
     final RetryBudget retryBudget = new RetryBudget();
     /** The health of this site's origin endpoints and of other sites per pool. */
     final Health health = new Health();
+    /** Load balancer listeners that could not be opened (port taken, or claimed twice). */
+    final java.util.concurrent.atomic.AtomicLong listenerFailures = new java.util.concurrent.atomic.AtomicLong();
     /** The endpoints of this site's origins; replaced once, at start, by the builder's resolver. */
     Endpoints endpoints = new Endpoints(io.isthmus.mesh.netty.EndpointResolver.dns());
     /** Whether this site's own healthy origins are preferred within a priority; set once, at start. */

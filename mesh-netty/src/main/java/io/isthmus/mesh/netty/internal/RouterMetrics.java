@@ -12,6 +12,9 @@ interface RouterMetrics {
     /** A request ended: routed, denied or failed. Runs on the request's event loop. */
     default void requestEnded(AccessRecord record) {}
 
+    /** A connection of a TCP load balancer ended: routed, denied or failed. */
+    default void tcpConnectionEnded(AccessRecord record) {}
+
     /** Called once the listeners and tunnel client exist, to register gauges that read them. */
     default void bind(RouterRuntime runtime) {}
 

@@ -36,7 +36,8 @@ public final class RouterRuntime implements AutoCloseable {
     final TunnelClient tunnels;
     private volatile boolean closed;
     private @Nullable HealthChecker healthChecker;
-    private @Nullable TcpListeners tcpListeners;
+    private @Nullable LoadBalancerListeners lbListeners;
+    final java.util.concurrent.atomic.AtomicLong listenerFailures;
 
     private RouterRuntime(RouterContext router, EventLoopGroup group, Channel ingress, Channel tunnel,
             ConnectionLimiter ingressConnections, ConnectionLimiter tunnelConnections, TunnelClient tunnels) {
@@ -47,6 +48,7 @@ public final class RouterRuntime implements AutoCloseable {
         this.ingressConnections = ingressConnections;
         this.tunnelConnections = tunnelConnections;
         this.tunnels = tunnels;
+        this.listenerFailures = router.listenerFailures;
     }
 
     /** Starts a router: follows the store, binds both listeners, and returns once they accept. */
@@ -100,8 +102,9 @@ public final class RouterRuntime implements AutoCloseable {
             HealthChecker checker = new HealthChecker(router, group.next());
             checker.start();
             runtime.healthChecker = checker;
-            TcpListeners tcp = new TcpListeners(router, group, origins, tunnels, settings.ingressAddress.getAddress());
-            runtime.tcpListeners = tcp;
+            LoadBalancerListeners tcp = new LoadBalancerListeners(router, group, origins, tunnels,
+                    (InetSocketAddress) ingress.localAddress());
+            runtime.lbListeners = tcp;
             onTable.set(tcp::reconcile);
             tcp.reconcile(config.current());
             return runtime;
@@ -165,15 +168,18 @@ public final class RouterRuntime implements AutoCloseable {
         router.startDraining(deadlineMillis);
         ingressConnections.close();
         tunnelConnections.close();
-        TcpListeners tcp = tcpListeners;
+        LoadBalancerListeners tcp = lbListeners;
+        List<Channel> dedicated = new ArrayList<>();
         if (tcp != null) {
             tcp.close();
+            dedicated.addAll(tcp.httpConnections());
         }
         ingress.close();
         tunnel.close();
         logger.info("site {}: draining {} ingress and {} tunnel connections (deadline {} ms)", router.site,
                 ingressConnections.open(), tunnelConnections.open(), deadlineMillis);
         List<Channel> all = new ArrayList<>(ingressConnections.channels());
+        all.addAll(dedicated);
         all.addAll(tunnelConnections.channels());
         for (Channel ch : all) {
             ch.eventLoop().execute(() -> {
@@ -200,6 +206,7 @@ public final class RouterRuntime implements AutoCloseable {
                 logger.warn("site {}: drain deadline of {} ms passed; closing what is still open", router.site,
                         deadlineMillis);
                 ingressConnections.channels().close();
+                dedicated.forEach(Channel::close);
                 tunnelConnections.channels().close();
                 tunnels.closeAll();
             }
@@ -218,9 +225,10 @@ public final class RouterRuntime implements AutoCloseable {
         if (checker != null) {
             checker.close();
         }
-        TcpListeners tcp = tcpListeners;
+        LoadBalancerListeners tcp = lbListeners;
         if (tcp != null) {
             tcp.close();
+            tcp.httpConnections().close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
         ingress.close().syncUninterruptibly();
         tunnel.close().syncUninterruptibly();

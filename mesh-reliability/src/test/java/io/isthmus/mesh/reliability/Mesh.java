@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 
 /** A mesh on 127.0.0.1 for tests: a CA, an in-memory store and routers started on port 0. */
 final class Mesh implements AutoCloseable {
@@ -48,9 +49,20 @@ final class Mesh implements AutoCloseable {
         return router;
     }
 
+    /** Starts the router of a site with builder settings of the test's own and registers the site. */
+    MeshRouter site(String name, UnaryOperator<MeshRouter.Builder> settings) {
+        MeshRouter router = start(ca.issueSite(name), settings);
+        store.put(Site.builder(router.site()).tunnelEndpoint(router.tunnelEndpoint()).build());
+        return router;
+    }
+
     /** Starts a router with the given credentials without registering its site. */
     MeshRouter start(SiteCredentials credentials) {
-        MeshRouter router = MeshRouter.builder(credentials, store)
+        return start(credentials, UnaryOperator.identity());
+    }
+
+    private MeshRouter start(SiteCredentials credentials, UnaryOperator<MeshRouter.Builder> settings) {
+        MeshRouter router = settings.apply(MeshRouter.builder(credentials, store)
                 .ioThreads(1)
                 .connectTimeout(Duration.ofSeconds(2))
                 .responseTimeout(Duration.ofSeconds(10))
@@ -65,7 +77,7 @@ final class Mesh implements AutoCloseable {
                         tunnelEvents.add((outbound ? "rejected-out " : "rejected-in ") + credentials.site() + " "
                                 + reason);
                     }
-                })
+                }))
                 .build()
                 .start();
         routers.add(router);

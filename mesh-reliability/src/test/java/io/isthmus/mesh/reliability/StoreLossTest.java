@@ -15,6 +15,7 @@ import io.isthmus.mesh.model.OriginPool;
 import io.isthmus.mesh.model.Site;
 import io.isthmus.mesh.netty.MeshRouter;
 import io.isthmus.mesh.pki.MeshCertificateAuthority;
+import io.isthmus.mesh.testing.EtcdProcess;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;

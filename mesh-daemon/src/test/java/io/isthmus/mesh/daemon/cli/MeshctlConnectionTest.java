@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import io.isthmus.mesh.client.AdminTls;
 import io.isthmus.mesh.pki.MeshCertificateAuthority;
 import io.isthmus.mesh.pki.SiteCredentials;
 import java.net.ServerSocket;

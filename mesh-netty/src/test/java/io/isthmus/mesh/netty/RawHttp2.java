@@ -20,24 +20,24 @@ import java.util.List;
  * An HTTP/2 client with prior knowledge that writes frames exactly as a test says, including abusive
  * sequences (rapid resets, CONTINUATION floods); HPACK comes from Netty's encoder and decoder.
  */
-final class RawHttp2 implements AutoCloseable {
+public final class RawHttp2 implements AutoCloseable {
 
-    static final int DATA = 0x0;
-    static final int HEADERS = 0x1;
-    static final int RST_STREAM = 0x3;
-    static final int SETTINGS = 0x4;
-    static final int GOAWAY = 0x7;
-    static final int CONTINUATION = 0x9;
+    public static final int DATA = 0x0;
+    public static final int HEADERS = 0x1;
+    public static final int RST_STREAM = 0x3;
+    public static final int SETTINGS = 0x4;
+    public static final int GOAWAY = 0x7;
+    public static final int CONTINUATION = 0x9;
 
     /** One frame read from the server. */
-    record Frame(int type, int flags, int streamId, byte[] payload) {}
+    public record Frame(int type, int flags, int streamId, byte[] payload) {}
 
     private final Socket socket;
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final DefaultHttp2HeadersEncoder encoder = new DefaultHttp2HeadersEncoder();
     private final DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
 
-    RawHttp2(InetSocketAddress address) throws IOException {
+    public RawHttp2(InetSocketAddress address) throws IOException {
         socket = new Socket();
         socket.connect(address, 5000);
         socket.setSoTimeout(5000);
@@ -45,7 +45,7 @@ final class RawHttp2 implements AutoCloseable {
         frame(SETTINGS, 0, 0, new byte[0]);
     }
 
-    RawHttp2 frame(int type, int flags, int streamId, byte[] payload) {
+    public RawHttp2 frame(int type, int flags, int streamId, byte[] payload) {
         out.write(payload.length >>> 16);
         out.write(payload.length >>> 8);
         out.write(payload.length);
@@ -59,7 +59,7 @@ final class RawHttp2 implements AutoCloseable {
         return this;
     }
 
-    byte[] encode(int streamId, Http2Headers headers) throws Exception {
+    public byte[] encode(int streamId, Http2Headers headers) throws Exception {
         ByteBuf buf = Unpooled.buffer();
         encoder.encodeHeaders(streamId, headers, buf);
         byte[] bytes = new byte[buf.readableBytes()];
@@ -67,12 +67,12 @@ final class RawHttp2 implements AutoCloseable {
         return bytes;
     }
 
-    Http2Headers decode(int streamId, byte[] block) throws Exception {
+    public Http2Headers decode(int streamId, byte[] block) throws Exception {
         return decoder.decodeHeaders(streamId, Unpooled.wrappedBuffer(block));
     }
 
     /** Sends what was queued. */
-    RawHttp2 flush() throws IOException {
+    public RawHttp2 flush() throws IOException {
         socket.getOutputStream().write(out.toByteArray());
         socket.getOutputStream().flush();
         out.reset();
@@ -80,7 +80,7 @@ final class RawHttp2 implements AutoCloseable {
     }
 
     /** Reads frames until one of {@code type} arrives (returned last), the connection closes, or 5 s pass. */
-    List<Frame> readUntil(int type) throws IOException {
+    public List<Frame> readUntil(int type) throws IOException {
         List<Frame> frames = new ArrayList<>();
         DataInputStream in = new DataInputStream(socket.getInputStream());
         long deadline = System.nanoTime() + 5_000_000_000L;

@@ -3,6 +3,7 @@ package io.isthmus.mesh.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.isthmus.mesh.netty.MeshRouter;
+import io.isthmus.mesh.netty.RawHttp2;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.io.IOException;

@@ -1,5 +1,10 @@
 package io.isthmus.mesh.config;
 
+import static io.isthmus.mesh.internal.DocumentFields.describe;
+import static io.isthmus.mesh.internal.DocumentFields.objects;
+import static io.isthmus.mesh.internal.DocumentFields.string;
+import static io.isthmus.mesh.internal.DocumentFields.strings;
+
 import static java.util.Objects.requireNonNull;
 
 import io.isthmus.mesh.internal.DocumentFieldException;
@@ -1107,26 +1112,6 @@ public final class MeshObjectCodec {
         return value;
     }
 
-    private static List<JsonNode> objects(JsonNode parent, String field, String objectPath) {
-        String path = objectPath.isEmpty() ? field : objectPath + '.' + field;
-        JsonNode value = parent.get(field);
-        List<JsonNode> result = new ArrayList<>();
-        if (value == null || value.isNull()) {
-            return result;
-        }
-        if (!value.isArray()) {
-            throw new ConfigValidationException(path, describe(value) + " (expected: a list of objects)");
-        }
-        for (int i = 0; i < value.size(); i++) {
-            JsonNode item = value.get(i);
-            if (!item.isObject()) {
-                throw new ConfigValidationException(path + '[' + i + ']', describe(item) + " (expected: an object)");
-            }
-            result.add(item);
-        }
-        return result;
-    }
-
     private static Map<String, String> stringMap(JsonNode parent, String field, String path) {
         Map<String, String> result = new LinkedHashMap<>();
         JsonNode value = object(parent, field, path);
@@ -1184,37 +1169,6 @@ public final class MeshObjectCodec {
                 + String.join(", ", names) + ')');
     }
 
-    private static @Nullable String string(JsonNode object, String field, String path) {
-        JsonNode value = object.get(field);
-        if (value == null || value.isNull()) {
-            return null;
-        }
-        if (!value.isString()) {
-            throw new ConfigValidationException(path, describe(value) + " (expected: a string)");
-        }
-        return value.stringValue();
-    }
-
-    private static List<String> strings(JsonNode object, String field, String objectPath) {
-        String path = objectPath.isEmpty() ? field : objectPath + '.' + field;
-        JsonNode value = object.get(field);
-        List<String> result = new ArrayList<>();
-        if (value == null || value.isNull()) {
-            return result;
-        }
-        if (!value.isArray()) {
-            throw new ConfigValidationException(path, describe(value) + " (expected: a list of strings)");
-        }
-        for (int i = 0; i < value.size(); i++) {
-            JsonNode item = value.get(i);
-            if (!item.isString()) {
-                throw new ConfigValidationException(path + '[' + i + ']', describe(item) + " (expected: a string)");
-            }
-            result.add(item.stringValue());
-        }
-        return result;
-    }
-
     private static List<Endpoint> endpoints(JsonNode object, String field, String objectPath) {
         List<String> texts = strings(object, field, objectPath);
         List<Endpoint> endpoints = new ArrayList<>(texts.size());
@@ -1229,8 +1183,4 @@ public final class MeshObjectCodec {
         return endpoints;
     }
 
-    private static String describe(JsonNode value) {
-        String text = value.toString();
-        return text.length() > 60 ? text.substring(0, 57) + "..." : text;
-    }
 }

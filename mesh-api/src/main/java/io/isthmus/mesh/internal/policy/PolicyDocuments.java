@@ -1,5 +1,10 @@
 package io.isthmus.mesh.internal.policy;
 
+import static io.isthmus.mesh.internal.DocumentFields.describe;
+import static io.isthmus.mesh.internal.DocumentFields.objects;
+import static io.isthmus.mesh.internal.DocumentFields.string;
+import static io.isthmus.mesh.internal.DocumentFields.strings;
+
 import io.isthmus.mesh.config.ConfigValidationException;
 import io.isthmus.mesh.internal.Validation;
 import io.isthmus.mesh.model.FirewallRule;
@@ -55,11 +60,11 @@ public final class PolicyDocuments {
                 r.put("name", rule.name());
             }
             r.put("action", rule.action().name());
-            strings(r, "sourceSites", rule.sourceSites());
-            strings(r, "sourceIdentities", rule.sourceIdentities());
-            strings(r, "clientCidrs", texts(rule.clientCidrs()));
-            strings(r, "domains", rule.domains());
-            strings(r, "methods", rule.methods());
+            putStrings(r, "sourceSites", rule.sourceSites());
+            putStrings(r, "sourceIdentities", rule.sourceIdentities());
+            putStrings(r, "clientCidrs", texts(rule.clientCidrs()));
+            putStrings(r, "domains", rule.domains());
+            putStrings(r, "methods", rule.methods());
             if (!rule.paths().isEmpty()) {
                 ArrayNode paths = r.putArray("paths");
                 rule.paths().forEach(p -> paths.addObject().put(p.type().name().toLowerCase(Locale.ROOT), p.value()));
@@ -91,7 +96,7 @@ public final class PolicyDocuments {
 
     /** Writes a firewall's fields into its document's {@code spec}. */
     public static void writeNetworkFirewall(NetworkFirewall firewall, ObjectNode spec) {
-        strings(spec, "sites", firewall.sites());
+        putStrings(spec, "sites", firewall.sites());
         if (!firewall.siteSelector().isEmpty()) {
             ObjectNode selector = spec.putObject("siteSelector");
             firewall.siteSelector().forEach(selector::put);
@@ -100,7 +105,7 @@ public final class PolicyDocuments {
         for (ObjectKey l : firewall.listeners()) {
             listeners.add(l.namespace() + '/' + l.name());
         }
-        strings(spec, "listeners", listeners);
+        putStrings(spec, "listeners", listeners);
         ArrayNode rules = spec.putArray("rules");
         for (FirewallRule rule : firewall.rules()) {
             ObjectNode r = rules.addObject();
@@ -111,9 +116,9 @@ public final class PolicyDocuments {
             r.put("order", rule.order());
             r.put("direction", rule.direction().name());
             r.put("protocol", rule.protocol().name());
-            strings(r, "sourceCidrs", texts(rule.sourceCidrs()));
-            strings(r, "destinationCidrs", texts(rule.destinationCidrs()));
-            strings(r, "ports", texts(rule.ports()));
+            putStrings(r, "sourceCidrs", texts(rule.sourceCidrs()));
+            putStrings(r, "destinationCidrs", texts(rule.destinationCidrs()));
+            putStrings(r, "ports", texts(rule.ports()));
         }
         spec.put("defaultAction", firewall.defaultAction().name());
     }
@@ -124,7 +129,7 @@ public final class PolicyDocuments {
         return texts;
     }
 
-    private static void strings(ObjectNode object, String field, List<String> values) {
+    private static void putStrings(ObjectNode object, String field, List<String> values) {
         if (!values.isEmpty()) {
             ArrayNode array = object.putArray(field);
             values.forEach(array::add);
@@ -372,17 +377,6 @@ public final class PolicyDocuments {
         }
     }
 
-    private static @Nullable String string(JsonNode object, String field, String path) {
-        JsonNode value = object.get(field);
-        if (value == null || value.isNull()) {
-            return null;
-        }
-        if (!value.isString()) {
-            throw new ConfigValidationException(path, describe(value) + " (expected: a string)");
-        }
-        return value.stringValue();
-    }
-
     private static boolean bool(JsonNode object, String field, String path) {
         JsonNode value = object.get(field);
         if (value == null || value.isNull()) {
@@ -424,48 +418,4 @@ public final class PolicyDocuments {
                 + String.join(", ", names) + ')');
     }
 
-    private static List<String> strings(JsonNode object, String field, String objectPath) {
-        String path = objectPath + '.' + field;
-        JsonNode value = object.get(field);
-        List<String> result = new ArrayList<>();
-        if (value == null || value.isNull()) {
-            return result;
-        }
-        if (!value.isArray()) {
-            throw new ConfigValidationException(path, describe(value) + " (expected: a list of strings)");
-        }
-        for (int i = 0; i < value.size(); i++) {
-            JsonNode item = value.get(i);
-            if (!item.isString()) {
-                throw new ConfigValidationException(path + '[' + i + ']', describe(item) + " (expected: a string)");
-            }
-            result.add(item.stringValue());
-        }
-        return result;
-    }
-
-    private static List<JsonNode> objects(JsonNode object, String field, String objectPath) {
-        String path = objectPath + '.' + field;
-        JsonNode value = object.get(field);
-        List<JsonNode> result = new ArrayList<>();
-        if (value == null || value.isNull()) {
-            return result;
-        }
-        if (!value.isArray()) {
-            throw new ConfigValidationException(path, describe(value) + " (expected: a list of objects)");
-        }
-        for (int i = 0; i < value.size(); i++) {
-            JsonNode item = value.get(i);
-            if (!item.isObject()) {
-                throw new ConfigValidationException(path + '[' + i + ']', describe(item) + " (expected: an object)");
-            }
-            result.add(item);
-        }
-        return result;
-    }
-
-    private static String describe(JsonNode value) {
-        String text = value.toString();
-        return text.length() > 60 ? text.substring(0, 57) + "..." : text;
-    }
 }

@@ -2,6 +2,7 @@ package io.isthmus.mesh.netty.internal;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
@@ -39,7 +40,11 @@ final class Exchange {
     private final long responseTimeoutMillis;
     private final AccessRecord record;
     private final RetryBudget retryBudget;
-    /** A copy of a bodiless idempotent request, to send again when the first attempt failed before any response. */
+    /**
+     * The head of a bodiless idempotent request, to send again when the first attempt failed before any
+     * response. Sending a head reads its headers and changes nothing, so it is kept as it is and
+     * copied only for a retry.
+     */
     private @Nullable HttpRequest retryCopy;
     private int attempts = 1;
     private static final int MAX_ATTEMPTS = 2;
@@ -105,7 +110,7 @@ final class Exchange {
         while ((part = pending.poll()) != null) {
             ch.write(part, ch.voidPromise());
         }
-        ch.flush();
+        DeferredFlush.flush(ch);
         // Resume reading if the queue had filled up, unless the upstream pushes back.
         downstream.config().setAutoRead(requestComplete || ch.isWritable());
         if (requestComplete) {
@@ -124,8 +129,7 @@ final class Exchange {
         if (part instanceof HttpRequest) {
             HttpRequest request = (HttpRequest) part;
             if (IDEMPOTENT.contains(request.method())) {
-                retryCopy = new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
-                        Unpooled.EMPTY_BUFFER, request.headers().copy(), EmptyHttpHeaders.INSTANCE);
+                retryCopy = request;
             }
         }
         if (part instanceof HttpContent) {
@@ -152,7 +156,7 @@ final class Exchange {
         // Write failures reach the upstream pipeline's exceptionCaught, which ends the exchange.
         ch.write(part, ch.voidPromise());
         if (requestComplete) {
-            ch.flush();
+            DeferredFlush.flush(ch);
             startResponseTimer();
         }
     }
@@ -160,12 +164,12 @@ final class Exchange {
     void flushUpstream() {
         Channel ch = channel;
         if (ch != null) {
-            ch.flush();
+            DeferredFlush.flush(ch);
         }
     }
 
     void flushDownstream() {
-        downstream.flush();
+        DeferredFlush.flush(downstream);
     }
 
     private void startResponseTimer() {
@@ -221,7 +225,9 @@ final class Exchange {
             }
             return;
         }
-        downstream.writeAndFlush(part).addListener(f -> {
+        ChannelFuture written = downstream.write(part);
+        DeferredFlush.flush(downstream);
+        written.addListener(f -> {
             if (f.isSuccess()) {
                 finish();
             } else {

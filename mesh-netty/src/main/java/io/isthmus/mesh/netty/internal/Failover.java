@@ -104,8 +104,12 @@ final class Failover {
 
             @Override
             public Future<Channel> acquire(EventLoop loop) {
+                Future<Channel> first = current.acquire(loop);
+                if (first.isSuccess()) {
+                    return first;
+                }
                 Promise<Channel> promise = loop.newPromise();
-                current.acquire(loop).addListener(f -> {
+                first.addListener(f -> {
                     if (f.isSuccess()) {
                         promise.setSuccess((Channel) f.getNow());
                         return;

@@ -5,11 +5,13 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Header rewriting shared by every hop: hop-by-hop removal, forwarding headers, mesh-internal headers. */
@@ -39,42 +41,66 @@ final class Headers {
             HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TE,
             HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE, HttpHeaderNames.TRANSFER_ENCODING);
 
-    private static final List<AsciiString> HTTP2_EXTENSIONS = List.of(
-            HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text(),
-            HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(),
-            HttpConversionUtil.ExtensionHeaderNames.PATH.text(),
-            HttpConversionUtil.ExtensionHeaderNames.STREAM_DEPENDENCY_ID.text(),
-            HttpConversionUtil.ExtensionHeaderNames.STREAM_PROMISE_ID.text(),
-            HttpConversionUtil.ExtensionHeaderNames.STREAM_WEIGHT.text());
+    /** What the headers describing the HTTP/2 stream of a converted message start with. */
+    private static final AsciiString HTTP2_EXTENSION_PREFIX = AsciiString.cached("x-http2-");
 
     private Headers() {}
 
     /**
      * Removes hop-by-hop headers (RFC 9110 section 7.6.1), including those the Connection header names,
-     * and the headers that only describe the HTTP/2 stream a message arrived on. Transfer-Encoding is
-     * removed with the rest; a body that arrived chunked without a Content-Length is marked chunked
-     * again, for the framing of the next HTTP/1.1 hop (HTTP/2 codecs drop the mark).
+     * and the headers that only describe the HTTP/2 stream a message arrived on ({@code x-http2-*}).
+     * Transfer-Encoding is removed with the rest; a body that arrived chunked without a Content-Length
+     * is marked chunked again, for the framing of the next HTTP/1.1 hop (HTTP/2 codecs drop the mark).
+     * One pass over the names finds what to remove; most messages have little or nothing.
      */
     static void removeHopByHop(HttpMessage message) {
         HttpHeaders headers = message.headers();
-        boolean chunked = HttpUtil.isTransferEncodingChunked(message);
-        for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : connection.split(",")) {
-                String name = token.trim();
-                if (!name.isEmpty()) {
-                    headers.remove(name);
+        List<CharSequence> found = null;
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+        while (it.hasNext()) {
+            CharSequence name = it.next().getKey();
+            if (isHopByHop(name)) {
+                if (found == null) {
+                    found = new ArrayList<>(4);
                 }
+                found.add(name);
             }
         }
-        for (AsciiString name : HOP_BY_HOP) {
-            headers.remove(name);
+        if (found == null) {
+            return;
         }
-        for (AsciiString name : HTTP2_EXTENSIONS) {
+        boolean chunked = false;
+        for (CharSequence name : found) {
+            if (HttpHeaderNames.CONNECTION.contentEqualsIgnoreCase(name)) {
+                for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
+                    for (String token : connection.split(",")) {
+                        String named = token.trim();
+                        if (!named.isEmpty()) {
+                            headers.remove(named);
+                        }
+                    }
+                }
+            } else if (HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name)) {
+                chunked |= HttpUtil.isTransferEncodingChunked(message);
+            }
+        }
+        for (CharSequence name : found) {
             headers.remove(name);
         }
         if (chunked && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
+    }
+
+    private static boolean isHopByHop(CharSequence name) {
+        int length = name.length();
+        for (AsciiString candidate : HOP_BY_HOP) {
+            if (candidate.length() == length && candidate.contentEqualsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        int prefix = HTTP2_EXTENSION_PREFIX.length();
+        return length > prefix && AsciiString.regionMatches(name, true, 0, HTTP2_EXTENSION_PREFIX, 0, prefix);
     }
 
     /**

@@ -35,6 +35,12 @@ final class IngressHandler extends ProxyHandler {
     private final boolean http2;
     /** The dedicated load balancer port this handler serves, or 0 for the shared ingress port. */
     private final int dedicatedPort;
+    /** The client's address and its text, found once per connection. */
+    private @Nullable InetAddress client;
+    private @Nullable String clientText;
+    private final String listenerName;
+    /** Whether the first request of this HTTP/1.1 connection was seen (and, if it did not upgrade, the upgrade check removed). */
+    private boolean firstRequestSeen;
 
     IngressHandler(RouterContext router, OriginConnector origins, TunnelClient tunnels, boolean http2,
             int dedicatedPort) {
@@ -43,22 +49,24 @@ final class IngressHandler extends ProxyHandler {
         this.tunnels = tunnels;
         this.http2 = http2;
         this.dedicatedPort = dedicatedPort;
+        this.listenerName = dedicatedPort == 0 ? "ingress" : "ingress:" + dedicatedPort;
     }
 
     @Override
     AccessRecord newRecord(ChannelHandlerContext ctx) {
-        AccessRecord record = new AccessRecord(dedicatedPort == 0 ? "ingress" : "ingress:" + dedicatedPort,
+        AccessRecord record = new AccessRecord(listenerName,
                 router.site);
         record.protocol = http2 ? "HTTP/2" : "HTTP/1.1";
-        InetAddress client = clientIp(ctx);
-        if (client != null) {
-            record.client = client.getHostAddress();
-        }
+        record.client = clientText(ctx);
         return record;
     }
 
     @Override
     Upstream route(ChannelHandlerContext ctx, HttpRequest request, AccessRecord record) {
+        if (!http2 && !firstRequestSeen) {
+            firstRequestSeen = true;
+            dropUpgradeCheck(ctx, request);
+        }
         toOriginForm(request);
         record.path = request.uri();
         String host = request.headers().get(HttpHeaderNames.HOST);
@@ -119,7 +127,7 @@ final class IngressHandler extends ProxyHandler {
         headers.set(Headers.POOL, record.pool);
         headers.set(Headers.LOAD_BALANCER, lbName);
         if (clientIp != null) {
-            headers.set(Headers.CLIENT_IP, clientIp.getHostAddress());
+            headers.set(Headers.CLIENT_IP, clientText(ctx));
         }
         if (timeout != null) {
             headers.set(Headers.TIMEOUT, Long.toString(timeout.toMillis()));
@@ -127,9 +135,31 @@ final class IngressHandler extends ProxyHandler {
         return Failover.observe(router, tunnels, table, tunnels.upstream(remote), site, pool, record);
     }
 
-    private static @Nullable InetAddress clientIp(ChannelHandlerContext ctx) {
-        SocketAddress remote = ctx.channel().remoteAddress();
-        return remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress() : null;
+    /**
+     * A client switches to h2c with the first request of a connection; when that request does not ask
+     * to, the later ones need not be checked for it.
+     */
+    private static void dropUpgradeCheck(ChannelHandlerContext ctx, HttpRequest request) {
+        if (!request.headers().contains(HttpHeaderNames.UPGRADE)
+                && ctx.pipeline().get(io.netty.handler.codec.http.HttpServerUpgradeHandler.class) != null) {
+            ctx.pipeline().remove(io.netty.handler.codec.http.HttpServerUpgradeHandler.class);
+        }
+    }
+
+    private @Nullable InetAddress clientIp(ChannelHandlerContext ctx) {
+        if (client == null) {
+            SocketAddress remote = ctx.channel().remoteAddress();
+            client = remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress() : null;
+        }
+        return client;
+    }
+
+    private @Nullable String clientText(ChannelHandlerContext ctx) {
+        if (clientText == null) {
+            InetAddress address = clientIp(ctx);
+            clientText = address == null ? null : address.getHostAddress();
+        }
+        return clientText;
     }
 
     /** Builds a redirect's {@code Location}: the request's URL with the parts the redirect sets replaced. */

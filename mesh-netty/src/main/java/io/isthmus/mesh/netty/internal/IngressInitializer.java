@@ -74,8 +74,26 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
                 .gracefulShutdownTimeoutMillis(gracefulShutdownMillis)
                 .autoAckPingFrame(true)
                 .validateHeaders(true)
+                .headerSensitivityDetector(NOT_INDEXED)
                 .build();
     }
+
+    /**
+     * Header fields HPACK sends as literals never indexed: values unique to one request (indexing them
+     * only churns the dynamic table) and secrets (RFC 7541 section 7.1.3).
+     */
+    static final io.netty.handler.codec.http2.Http2HeadersEncoder.SensitivityDetector NOT_INDEXED =
+            new io.netty.handler.codec.http2.Http2HeadersEncoder.SensitivityDetector() {
+                private final java.util.Set<AsciiString> names = java.util.Set.of(
+                        AsciiString.cached("x-request-id"), AsciiString.cached("traceparent"),
+                        AsciiString.cached("tracestate"), AsciiString.cached("authorization"),
+                        AsciiString.cached("cookie"), AsciiString.cached("set-cookie"));
+
+                @Override
+                public boolean isSensitive(CharSequence name, CharSequence value) {
+                    return names.contains(AsciiString.of(name));
+                }
+            };
 
     @Override
     protected void initChannel(Channel ch) {

@@ -48,7 +48,14 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     long requestTimeoutMillis;
     private final long headerTimeoutMillis;
     private final ArrayDeque<Object> backlog = new ArrayDeque<>(2);
+    /**
+     * Checks the request-header deadline. Arming and disarming only set {@link #headerDeadline}; the
+     * timer, scheduled at most once at a time, looks at it when it fires and schedules itself again
+     * for what is left, so a busy keep-alive connection costs no timer per request.
+     */
     private @Nullable ScheduledFuture<?> headerTimer;
+    /** When the next complete request head must have arrived ({@link System#nanoTime}), or 0 for no deadline. */
+    private long headerDeadline;
     private @Nullable AccessRecord record;
     /** Request heads received on this connection, for {@link ObsFoldGuard#FOLDED_REQUEST}. */
     private int requestsSeen;
@@ -100,21 +107,44 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        disarmHeaderTimer();
+        cancelHeaderTimer();
     }
 
     private void armHeaderTimer(ChannelHandlerContext ctx) {
-        if (headerTimeoutMillis <= 0 || headerTimer != null) {
+        if (headerTimeoutMillis <= 0) {
             return;
         }
-        headerTimer = ctx.executor().schedule(() -> {
-            headerTimer = null;
-            if (current == null && backlog.isEmpty() && !discarding) {
-                logger.debug("{}: no complete request head within {} ms; closing", ctx.channel(), headerTimeoutMillis);
-                router.metrics.requestEnded(timedOut(ctx));
-                ctx.close();
-            }
-        }, headerTimeoutMillis, TimeUnit.MILLISECONDS);
+        long now = System.nanoTime();
+        headerDeadline = now + TimeUnit.MILLISECONDS.toNanos(headerTimeoutMillis);
+        if (headerDeadline == 0) {
+            headerDeadline = 1;
+        }
+        if (headerTimer == null) {
+            scheduleHeaderCheck(ctx, headerDeadline - now);
+        }
+    }
+
+    private void scheduleHeaderCheck(ChannelHandlerContext ctx, long delayNanos) {
+        headerTimer = ctx.executor().schedule(() -> checkHeaderDeadline(ctx), delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void checkHeaderDeadline(ChannelHandlerContext ctx) {
+        headerTimer = null;
+        long deadline = headerDeadline;
+        if (deadline == 0) {
+            return;
+        }
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+            scheduleHeaderCheck(ctx, left);
+            return;
+        }
+        headerDeadline = 0;
+        if (current == null && backlog.isEmpty() && !discarding) {
+            logger.debug("{}: no complete request head within {} ms; closing", ctx.channel(), headerTimeoutMillis);
+            router.metrics.requestEnded(timedOut(ctx));
+            ctx.close();
+        }
     }
 
     private AccessRecord timedOut(ChannelHandlerContext ctx) {
@@ -126,6 +156,12 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void disarmHeaderTimer() {
+        headerDeadline = 0;
+    }
+
+    /** Cancels the header timer for good: the connection or this handler is gone. */
+    private void cancelHeaderTimer() {
+        headerDeadline = 0;
         ScheduledFuture<?> timer = headerTimer;
         if (timer != null) {
             timer.cancel(false);
@@ -313,7 +349,7 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        disarmHeaderTimer();
+        cancelHeaderTimer();
         Exchange exchange = current;
         current = null;
         if (exchange != null) {

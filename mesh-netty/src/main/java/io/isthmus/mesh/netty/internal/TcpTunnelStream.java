@@ -49,7 +49,8 @@ final class TcpTunnelStream extends TcpRelay.StreamSide {
             // An HTTP exchange.
             decided = true;
             ctx.pipeline().addAfter(ctx.name(), null, new TunnelStreamHandler(router, origins, peer));
-            ctx.pipeline().addAfter(ctx.name(), null, new Http2StreamFrameToHttpObjectCodec(true));
+            ctx.pipeline().addAfter(ctx.name(), null, new Http2StreamFrameToHttpObjectCodec(true, false));
+            // (The frame codec validated the headers when it decoded them; converting them checks nothing more.)
             ctx.pipeline().remove(this);
             ctx.fireChannelRead(msg);
             return;

@@ -205,6 +205,9 @@ final class TunnelClient {
     }
 
     private static final io.netty.util.AttributeKey<String> SITE = io.netty.util.AttributeKey.valueOf("isthmus.site");
+    /** The HTTP/2 codec of a tunnel, set once it is up. */
+    private static final io.netty.util.AttributeKey<io.netty.handler.codec.http2.Http2FrameCodec> CODEC =
+            io.netty.util.AttributeKey.valueOf("isthmus.codec");
     private static final io.netty.util.AttributeKey<Integer> GENERATION =
             io.netty.util.AttributeKey.valueOf("isthmus.generation");
 
@@ -265,10 +268,11 @@ final class TunnelClient {
     }
 
     private boolean usable(Channel ch) {
-        if (!ch.isActive() || !Integer.valueOf(generation).equals(ch.attr(GENERATION).get())) {
+        Integer dialled = ch.attr(GENERATION).get();
+        if (!ch.isActive() || dialled == null || dialled != generation) {
             return false;
         }
-        io.netty.handler.codec.http2.Http2FrameCodec codec = ch.pipeline().get(io.netty.handler.codec.http2.Http2FrameCodec.class);
+        io.netty.handler.codec.http2.Http2FrameCodec codec = ch.attr(CODEC).get();
         return codec == null || !codec.connection().goAwayReceived() && !codec.connection().goAwaySent();
     }
 
@@ -338,6 +342,7 @@ final class TunnelClient {
             io.netty.handler.codec.http2.Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
                     .initialSettings(settings)
                     .autoAckPingFrame(true)
+                    .headerSensitivityDetector(IngressInitializer.NOT_INDEXED)
                     .build();
             ctx.pipeline().addLast(
                     new Keepalive(),
@@ -349,6 +354,7 @@ final class TunnelClient {
             } catch (io.netty.handler.codec.http2.Http2Exception e) {
                 logger.debug("could not widen the connection window", e);
             }
+            ch.attr(CODEC).set(codec);
             router.listener.tunnelEstablished(peer, ch.remoteAddress(), true);
             open.add(ch);
             ch.closeFuture().addListener(f -> {
@@ -431,6 +437,16 @@ final class TunnelClient {
         }
     }
 
+    /** The pipeline of a stream carrying one request: HTTP/2 frames to and from HTTP objects, then the exchange. */
+    private static final ChannelInitializer<Http2StreamChannel> STREAM = new ChannelInitializer<>() {
+        @Override
+        protected void initChannel(Http2StreamChannel ch) {
+            // The request headers were validated where they entered the mesh, the response headers by the
+            // frame codec: converting them checks nothing more.
+            ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false, false), new UpstreamHandler());
+        }
+    };
+
     private final class TunnelUpstream implements Upstream {
 
         private final Site site;
@@ -461,36 +477,22 @@ final class TunnelClient {
 
         @Override
         public Future<Channel> acquire(EventLoop loop) {
-            Promise<Channel> stream = loop.newPromise();
             Future<Channel> parent = connection(loop, site);
             if (parent.isDone()) {
-                openStream(parent, stream);
-            } else {
-                parent.addListener(f -> openStream(parent, stream));
+                return openStream(loop, parent);
             }
+            Promise<Channel> stream = loop.newPromise();
+            parent.addListener(f -> io.netty.util.concurrent.PromiseNotifier.cascade(openStream(loop, parent), stream));
             return stream;
         }
 
-        private void openStream(Future<Channel> parent, Promise<Channel> stream) {
+        @SuppressWarnings("unchecked")
+        private Future<Channel> openStream(EventLoop loop, Future<Channel> parent) {
             if (!parent.isSuccess()) {
-                stream.setFailure(parent.cause());
-                return;
+                return loop.newFailedFuture(parent.cause());
             }
-            new Http2StreamChannelBootstrap(parent.getNow())
-                    .handler(new ChannelInitializer<Http2StreamChannel>() {
-                        @Override
-                        protected void initChannel(Http2StreamChannel ch) {
-                            ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new UpstreamHandler());
-                        }
-                    })
-                    .open()
-                    .addListener(f -> {
-                        if (f.isSuccess()) {
-                            stream.setSuccess((Channel) f.getNow());
-                        } else {
-                            stream.setFailure(f.cause());
-                        }
-                    });
+            Future<? extends Channel> opened = new Http2StreamChannelBootstrap(parent.getNow()).handler(STREAM).open();
+            return (Future<Channel>) opened;
         }
 
         @Override

@@ -81,6 +81,12 @@ final class ObsFoldGuard extends ChannelInboundHandlerAdapter {
     }
 
     private void endOfLine() {
+        if (state == State.HEAD && (!seenRequestLine || line.length() > 0 && !mayMatter(line.charAt(0)))) {
+            // The request line, or a header field this guard does not follow: no need to look closer.
+            seenRequestLine |= line.length() > 0;
+            line.setLength(0);
+            return;
+        }
         String text = line.toString();
         line.setLength(0);
         switch (state) {
@@ -140,6 +146,16 @@ final class ObsFoldGuard extends ChannelInboundHandlerAdapter {
                 return;
             default:
                 return;
+        }
+    }
+
+    /** Whether a header line starting with {@code c} may be Content-Length, Transfer-Encoding, Upgrade or Connection. */
+    private static boolean mayMatter(char c) {
+        switch (c) {
+            case 'c': case 'C': case 't': case 'T': case 'u': case 'U':
+                return true;
+            default:
+                return false;
         }
     }
 

@@ -138,6 +138,48 @@ public final class RoutingTable {
     }
 
     /** @return the compiled pool with that key, or {@code null} */
+    /** Pools and load balancers by {@code namespace/name}, as tunnel streams name them; filled as asked for. */
+    private final Map<String, CompiledPool> poolsByName = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, CompiledLoadBalancer> loadBalancersByName = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** @return the origin pool named {@code namespace/name}, or {@code null} */
+    @Nullable CompiledPool poolNamed(String namespacedName) {
+        CompiledPool pool = poolsByName.get(namespacedName);
+        if (pool == null) {
+            ObjectKey key = key(io.isthmus.mesh.model.Kind.ORIGIN_POOL, namespacedName);
+            pool = key == null ? null : pool(key);
+            if (pool != null) {
+                poolsByName.put(namespacedName, pool);
+            }
+        }
+        return pool;
+    }
+
+    /** @return the load balancer named {@code namespace/name}, or {@code null} */
+    @Nullable CompiledLoadBalancer loadBalancerNamed(String namespacedName) {
+        CompiledLoadBalancer lb = loadBalancersByName.get(namespacedName);
+        if (lb == null) {
+            ObjectKey key = key(io.isthmus.mesh.model.Kind.LOAD_BALANCER, namespacedName);
+            lb = key == null ? null : loadBalancer(key);
+            if (lb != null) {
+                loadBalancersByName.put(namespacedName, lb);
+            }
+        }
+        return lb;
+    }
+
+    private static @Nullable ObjectKey key(io.isthmus.mesh.model.Kind kind, String namespacedName) {
+        int slash = namespacedName.indexOf('/');
+        if (slash <= 0) {
+            return null;
+        }
+        try {
+            return ObjectKey.of(kind, namespacedName.substring(0, slash), namespacedName.substring(slash + 1));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
     @Nullable CompiledPool pool(ObjectKey key) {
         return mesh.pool(key);
     }

@@ -1,8 +1,6 @@
 package io.isthmus.mesh.netty.internal;
 
-import io.isthmus.mesh.model.Kind;
 import io.isthmus.mesh.model.LoadBalancer;
-import io.isthmus.mesh.model.ObjectKey;
 import io.isthmus.mesh.model.OriginPool;
 import io.isthmus.mesh.model.Route;
 import io.isthmus.mesh.pki.SpiffeId;
@@ -49,14 +47,14 @@ final class TunnelStreamHandler extends ProxyHandler {
         CompiledPool pool;
         CompiledLoadBalancer lb = null;
         if (poolName != null) {
-            pool = findPool(table, poolName);
+            pool = table.poolNamed(poolName);
             if (pool == null) {
                 throw new RouteException(HttpResponseStatus.NOT_FOUND, "unknown_pool",
                         "origin pool " + poolName + " is not configured at site " + router.site);
             }
             String lbName = headers.get(Headers.LOAD_BALANCER);
             if (lbName != null) {
-                lb = findLoadBalancer(table, lbName);
+                lb = table.loadBalancerNamed(lbName);
                 if (lb == null) {
                     throw new RouteException(HttpResponseStatus.NOT_FOUND, "unknown_load_balancer",
                             "load balancer " + lbName + " is not configured at site " + router.site);
@@ -101,28 +99,6 @@ final class TunnelStreamHandler extends ProxyHandler {
         Headers.removeInternal(headers);
         Headers.setKeepAlive(request, true);
         return origins.upstream(router, pool, request, clientIp);
-    }
-
-    private static @Nullable CompiledPool findPool(RoutingTable table, String namespacedName) {
-        ObjectKey key = key(Kind.ORIGIN_POOL, namespacedName);
-        return key == null ? null : table.pool(key);
-    }
-
-    private static @Nullable CompiledLoadBalancer findLoadBalancer(RoutingTable table, String namespacedName) {
-        ObjectKey key = key(Kind.LOAD_BALANCER, namespacedName);
-        return key == null ? null : table.loadBalancer(key);
-    }
-
-    private static @Nullable ObjectKey key(Kind kind, String namespacedName) {
-        int slash = namespacedName.indexOf('/');
-        if (slash <= 0) {
-            return null;
-        }
-        try {
-            return ObjectKey.of(kind, namespacedName.substring(0, slash), namespacedName.substring(slash + 1));
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     @Override

@@ -22,16 +22,26 @@ interface Upstream {
     /** Describes the destination for error messages and logs, e.g. {@code origin 10.0.0.7:8080}. */
     String describe();
 
-    /** Names the address a channel of this upstream leads to, for the access log. */
+    /** Names the address a channel of this upstream leads to, for the access log; found once per connection. */
     default String endpoint(Channel channel) {
         Channel connection = channel.parent() != null ? channel.parent() : channel;
-        java.net.SocketAddress remote = connection.remoteAddress();
-        if (remote instanceof java.net.InetSocketAddress) {
-            java.net.InetSocketAddress a = (java.net.InetSocketAddress) remote;
-            return a.getAddress().getHostAddress() + ':' + a.getPort();
+        io.netty.util.Attribute<String> named = connection.attr(ENDPOINT);
+        String endpoint = named.get();
+        if (endpoint == null) {
+            java.net.SocketAddress remote = connection.remoteAddress();
+            if (remote instanceof java.net.InetSocketAddress) {
+                java.net.InetSocketAddress a = (java.net.InetSocketAddress) remote;
+                endpoint = a.getAddress().getHostAddress() + ':' + a.getPort();
+            } else {
+                endpoint = String.valueOf(remote);
+            }
+            named.set(endpoint);
         }
-        return String.valueOf(remote);
+        return endpoint;
     }
+
+    /** The address a connection leads to, as {@link #endpoint} names it. */
+    io.netty.util.AttributeKey<String> ENDPOINT = io.netty.util.AttributeKey.valueOf("isthmus.endpoint");
 
     /**
      * Tells how the exchange went for the upstream's health accounting: {@code true} once a response

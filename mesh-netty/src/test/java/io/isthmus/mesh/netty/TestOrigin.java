@@ -36,6 +36,8 @@ final class TestOrigin implements AutoCloseable {
     final AtomicInteger requests = new AtomicInteger();
     /** Completed by the test to let the origin send the rest of a streamed response. */
     volatile CompletableFuture<Void> releaseSecondChunk = CompletableFuture.completedFuture(null);
+    /** Completed with the first request body bytes that arrive, as soon as they arrive (before the request ends). */
+    final CompletableFuture<String> firstBodyBytes = new CompletableFuture<>();
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Channel server;
@@ -66,6 +68,11 @@ final class TestOrigin implements AutoCloseable {
             if (msg instanceof HttpRequest) {
                 requests.incrementAndGet();
                 keepAlive = HttpUtil.isKeepAlive((HttpRequest) msg);
+            }
+            if (msg instanceof io.netty.handler.codec.http.HttpContent
+                    && ((io.netty.handler.codec.http.HttpContent) msg).content().isReadable()) {
+                firstBodyBytes.complete(((io.netty.handler.codec.http.HttpContent) msg).content()
+                        .toString(StandardCharsets.UTF_8));
             }
             if (msg instanceof LastHttpContent) {
                 DefaultHttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);

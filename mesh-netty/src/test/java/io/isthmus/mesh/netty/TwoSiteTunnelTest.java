@@ -138,6 +138,30 @@ class TwoSiteTunnelTest {
     }
 
     @Test
+    void streamsTheRequestBodyBeforeTheClientHasFinishedIt() throws Exception {
+        try (TestOrigin streaming = new TestOrigin();
+                java.net.Socket client = new java.net.Socket()) {
+            mesh.loadBalancer("osaka-app", "tokyo", "osaka", endpoint(streaming.address()));
+            mesh.awaitApplied(tokyo, osaka);
+            client.connect(tokyo.ingressAddress(), 5_000);
+            client.setSoTimeout(10_000);
+            java.io.OutputStream out = client.getOutputStream();
+            out.write(("POST /upload HTTP/1.1\r\nHost: osaka-app\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "c\r\nfirst chunk\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+
+            // The first chunk crossed both routers while the client has not finished the request.
+            assertThat(streaming.firstBodyBytes.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("first chunk\n");
+
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            java.io.BufferedReader in = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(client.getInputStream(), StandardCharsets.US_ASCII));
+            assertThat(in.readLine()).isEqualTo("HTTP/1.1 200 OK");
+        }
+    }
+
+    @Test
     void servesAPoolAtItsOwnSiteWithoutATunnel() throws Exception {
         origin.stubFor(any(anyUrl()).willReturn(aResponse().withBody("local")));
         mesh.loadBalancer("tokyo-app", "tokyo", "tokyo", wireMockEndpoint());

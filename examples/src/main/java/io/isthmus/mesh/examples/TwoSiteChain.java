@@ -22,7 +22,8 @@ import java.util.concurrent.CountDownLatch;
  * <p>Credentials come from {@code MESH_BENCH_DIR} ({@code ca.crt}, {@code site-a.crt/key},
  * {@code site-b.crt/key}); the trust domain is {@code TLS_NAME} without its first label. The argument
  * says which router to run in this process: {@code a}, {@code b} or {@code both}. {@code IO_THREADS}
- * sets the I/O threads of each router (default 1). Runs until killed.
+ * sets the I/O threads of each router (default 1; {@code default} keeps the router's own default, one
+ * per available processor). Runs until killed.
  */
 public final class TwoSiteChain {
 
@@ -42,7 +43,8 @@ public final class TwoSiteChain {
         String tlsName = env("TLS_NAME", "site-b.mesh.local");
         String trustDomain = tlsName.substring(tlsName.indexOf('.') + 1);
         Path dir = Path.of(env("MESH_BENCH_DIR", "."));
-        int ioThreads = Integer.parseInt(env("IO_THREADS", "1"));
+        String threads = env("IO_THREADS", "1");
+        Integer ioThreads = threads.equals("default") ? null : Integer.valueOf(threads);
 
         ConfigStore store = ConfigStore.inMemory();
         store.put(Site.of("site-a"));
@@ -52,16 +54,14 @@ public final class TwoSiteChain {
 
         List<MeshRouter> routers = new ArrayList<>();
         if (role.equals("b") || role.equals("both")) {
-            routers.add(MeshRouter.builder(credentials(trustDomain, dir, "site-b"), store)
-                    .ioThreads(ioThreads)
-                    .tunnelAddress(new InetSocketAddress("127.0.0.1", tlsPort))
-                    .build().start());
+            MeshRouter.Builder b = MeshRouter.builder(credentials(trustDomain, dir, "site-b"), store)
+                    .tunnelAddress(new InetSocketAddress("127.0.0.1", tlsPort));
+            routers.add(withThreads(b, ioThreads).build().start());
         }
         if (role.equals("a") || role.equals("both")) {
-            routers.add(MeshRouter.builder(credentials(trustDomain, dir, "site-a"), store)
-                    .ioThreads(ioThreads)
-                    .ingressAddress(new InetSocketAddress("127.0.0.1", listenPort))
-                    .build().start());
+            MeshRouter.Builder a = MeshRouter.builder(credentials(trustDomain, dir, "site-a"), store)
+                    .ingressAddress(new InetSocketAddress("127.0.0.1", listenPort));
+            routers.add(withThreads(a, ioThreads).build().start());
         }
         for (MeshRouter router : routers) {
             System.out.println("router of " + router.site() + ": ingress " + router.ingressAddress() + ", tunnels "
@@ -73,6 +73,10 @@ public final class TwoSiteChain {
             stopped.countDown();
         }));
         stopped.await();
+    }
+
+    private static MeshRouter.Builder withThreads(MeshRouter.Builder builder, Integer ioThreads) {
+        return ioThreads == null ? builder : builder.ioThreads(ioThreads);
     }
 
     private static SiteCredentials credentials(String trustDomain, Path dir, String site) {

@@ -19,10 +19,12 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.internal.tcnative.SSL;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.OpenSslSessionContext;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -47,8 +49,8 @@ final class HandshakeLoad {
             boolean awaitSettings) {}
 
     /** What one counted interval saw. */
-    record Result(long handshakes, long failures, long elapsedNanos, long serverCpuNanos, long clientCpuNanos,
-            long latencyNanos, String provider, @Nullable String firstFailure) {
+    record Result(long handshakes, long failures, long resumed, long elapsedNanos, long serverCpuNanos,
+            long clientCpuNanos, long latencyNanos, String provider, @Nullable String firstFailure) {
 
         String report(Settings settings) {
             double seconds = elapsedNanos / 1e9;
@@ -58,8 +60,8 @@ final class HandshakeLoad {
                     + "counted %.2f s, a handshake counts at %s%n", settings.clients(), settings.clientThreads(),
                     provider, settings.warmupSeconds(), seconds,
                     settings.awaitSettings() ? "the server's SETTINGS frame" : "TLS completion"));
-            out.append(String.format(Locale.ROOT, "handshakes        %d (%.1f/s), failures %d%n", handshakes, rate,
-                    failures));
+            out.append(String.format(Locale.ROOT, "handshakes        %d (%.1f/s), failures %d, resumed sessions %s%n",
+                    handshakes, rate, failures, resumed < 0 ? "unknown" : Long.toString(resumed)));
             if (handshakes > 0) {
                 out.append(String.format(Locale.ROOT, "mean time         %.2f ms from connect to counted%n",
                         latencyNanos / 1e6 / handshakes));
@@ -78,9 +80,9 @@ final class HandshakeLoad {
                 out.append("first failure     ").append(firstFailure).append('\n');
             }
             out.append(String.format(Locale.ROOT, "RESULT handshakes_per_s=%.1f server_cpu_s=%.3f "
-                    + "handshakes_per_cpu_s=%s failures=%d%n", rate, Math.max(serverCpuNanos, 0) / 1e9,
+                    + "handshakes_per_cpu_s=%s failures=%d resumed=%d%n", rate, Math.max(serverCpuNanos, 0) / 1e9,
                     serverCpuNanos > 0 ? String.format(Locale.ROOT, "%.1f", handshakes / (serverCpuNanos / 1e9))
-                            : "n/a", failures));
+                            : "n/a", failures, resumed));
             return out.toString();
         }
     }
@@ -100,6 +102,7 @@ final class HandshakeLoad {
     private final LongAdder handshakes = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder latencyNanos = new LongAdder();
+    private final LongAdder resumed = new LongAdder();
     private volatile boolean stopping;
     private volatile @Nullable String firstFailure;
 
@@ -133,6 +136,7 @@ final class HandshakeLoad {
             long count0 = handshakes.sum();
             long failures0 = failures.sum();
             long latency0 = latencyNanos.sum();
+            long resumed0 = resumed.sum();
             long server0 = serverCpu.cpuNanos();
             long client0 = clientCpu.cpuNanos();
             long start = System.nanoTime();
@@ -144,11 +148,12 @@ final class HandshakeLoad {
             long count = handshakes.sum() - count0;
             long failed = failures.sum() - failures0;
             long latency = latencyNanos.sum() - latency0;
+            long reused = provider == SslProvider.OPENSSL ? resumed.sum() - resumed0 : -1;
             long server1 = serverCpu.cpuNanos();
             long client1 = clientCpu.cpuNanos();
             stopping = true;
             finished.await(10, TimeUnit.SECONDS);
-            return new Result(count, failed, elapsed, server0 < 0 ? -1 : server1 - server0, client1 - client0,
+            return new Result(count, failed, reused, elapsed, server0 < 0 ? -1 : server1 - server0, client1 - client0,
                     latency, TunnelHandshakeBench.describe(provider), firstFailure);
         } finally {
             stopping = true;
@@ -261,7 +266,12 @@ final class HandshakeLoad {
                     ctx.close();
                     return;
                 }
-                String protocol = ctx.pipeline().get(SslHandler.class).applicationProtocol();
+                SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+                if (ssl.engine() instanceof ReferenceCountedOpenSslEngine engine
+                        && SSL.isSessionReused(engine.sslPointer())) {
+                    resumed.increment();
+                }
+                String protocol = ssl.applicationProtocol();
                 if (!ApplicationProtocolNames.HTTP_2.equals(protocol)) {
                     failed = true;
                     fail("the server negotiated ALPN " + protocol + " (expected: h2)");

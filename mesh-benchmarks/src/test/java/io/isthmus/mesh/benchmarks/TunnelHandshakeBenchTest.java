@@ -18,6 +18,7 @@ class TunnelHandshakeBenchTest {
 
             assertThat(result.firstFailure()).isNull();
             assertThat(result.handshakes()).isPositive();
+            assertThat(result.resumed()).isZero();
             assertThat(result.serverCpuNanos()).isPositive();
             assertThat(result.report(settings)).contains("RESULT handshakes_per_s=");
         }

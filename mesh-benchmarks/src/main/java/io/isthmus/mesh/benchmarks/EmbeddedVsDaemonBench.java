@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Latency of one application's requests to a service of another site over the same hop, with the
@@ -39,8 +40,10 @@ import java.util.concurrent.TimeUnit;
  * routers A dial router B through the mTLS HTTP/2 tunnel. The application calls
  * {@code http://osaka-app/bench} through the chosen router's ingress, used as an HTTP proxy, as the
  * starter's {@code RestClient} does; the load balancer {@code osaka-app} is advertised at
- * {@code site-a} and its pool's origin is at {@code site-b}. Runs alternate daemon and embedded,
- * for each number of connections, {@code --rounds} times; the samples of a set-up's rounds are pooled.
+ * {@code site-a} and its pool's origin is at {@code site-b}. First each set-up gets {@code --prime}
+ * unrecorded requests (default 20000, on the most connections asked for) so that no JVM is measured
+ * cold; then, for each number of connections, {@code --rounds} rounds each run both set-ups, daemon
+ * first in odd rounds and embedded first in even ones; the samples of a set-up's rounds are pooled.
  *
  * <pre>{@code
  * java -Xms256m -Xmx256m -XX:+UseParallelGC -cp mesh-benchmarks/target/benchmarks.jar \
@@ -82,6 +85,7 @@ public final class EmbeddedVsDaemonBench {
         int requests = positive(options, "requests", 20_000);
         int warmup = nonNegative(options, "warmup", 5_000);
         int rounds = positive(options, "rounds", 2);
+        int prime = nonNegative(options, "prime", 20_000);
         int ioThreads = positive(options, "io-threads", 1);
         int bodyBytes = nonNegative(options, "body-bytes", 128);
         Duration timeLimit = Duration.ofSeconds(positive(options, "time-limit", 60));
@@ -121,9 +125,10 @@ public final class EmbeddedVsDaemonBench {
             InetSocketAddress embeddedIngress = embedded.ingressAddress();
 
             System.out.printf(Locale.ROOT, "# embedded vs daemon: client %s, %d warm-up + %d measured requests per run,"
-                    + " %d round(s), %d I/O thread(s) per router, %d-byte body, TLS by %s, %d processors%n",
+                    + " %d round(s), %d I/O thread(s) per router, %d-byte body, TLS by %s, %d processors,"
+                    + " %d priming requests per set-up%n",
                     client.name().toLowerCase(Locale.ROOT), warmup, requests, rounds, ioThreads, bodyBytes,
-                    embedded.tlsProvider(), Runtime.getRuntime().availableProcessors());
+                    embedded.tlsProvider(), Runtime.getRuntime().availableProcessors(), prime);
             System.out.printf(Locale.ROOT, "# daemon JVM pid %d (ingress %s), site-b JVM pid %d (tunnel %d, origin %d),"
                     + " app JVM pid %d (embedded ingress %s)%n", daemon.process.pid(), daemonIngress,
                     siteB.process.pid(), tunnelPort, originPort, ProcessHandle.current().pid(), embeddedIngress);
@@ -131,15 +136,24 @@ public final class EmbeddedVsDaemonBench {
             String url = "http://" + DOMAIN + "/bench";
             com.sun.management.OperatingSystemMXBean os =
                     (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            Supplier<long[]> cpu = () -> new long[] {os.getProcessCpuTime(), daemon.cpuNanos(), siteB.cpuNanos()};
+            int most = Arrays.stream(connections).max().orElse(1);
+            for (InetSocketAddress ingress : List.of(daemonIngress, embeddedIngress)) {
+                if (prime > 0) {
+                    ClosedLoop.run(client, ingress, url, most, 0, prime, timeLimit, cpu);
+                }
+            }
             List<Row> rows = new ArrayList<>();
             for (int c : connections) {
                 Map<String, List<ClosedLoop.Result>> results = new LinkedHashMap<>();
+                results.put("daemon", new ArrayList<>());
+                results.put("embedded", new ArrayList<>());
                 for (int round = 1; round <= rounds; round++) {
-                    for (String setup : List.of("daemon", "embedded")) {
+                    List<String> order = round % 2 == 1 ? List.of("daemon", "embedded") : List.of("embedded", "daemon");
+                    for (String setup : order) {
                         InetSocketAddress ingress = setup.equals("daemon") ? daemonIngress : embeddedIngress;
-                        ClosedLoop.Result r = ClosedLoop.run(client, ingress, url, c, warmup, requests, timeLimit,
-                                () -> new long[] {os.getProcessCpuTime(), daemon.cpuNanos(), siteB.cpuNanos()});
-                        results.computeIfAbsent(setup, k -> new ArrayList<>()).add(r);
+                        ClosedLoop.Result r = ClosedLoop.run(client, ingress, url, c, warmup, requests, timeLimit, cpu);
+                        results.get(setup).add(r);
                         Row row = Row.of(setup + " r" + round, c, List.of(r));
                         System.out.println("# " + row.line());
                     }

@@ -188,8 +188,8 @@ public final class EmbeddedVsDaemonBench {
             } else {
                 Row d = daemonRows.get(row.connections);
                 if (d != null) {
-                    System.out.printf(Locale.ROOT, "| **saved** (daemon − embedded) | %d | | %.1f | %.1f | %.1f | %.1f "
-                            + "| %.1f | | | | | %.1f |%n", row.connections, d.p50 - row.p50, d.p90 - row.p90,
+                    System.out.printf(Locale.ROOT, "| **saved** (daemon − embedded) | %d | | %.1f | %.1f | %.1f "
+                            + "| %.1f | %.1f | | | | | %.1f |%n", row.connections, d.p50 - row.p50, d.p90 - row.p90,
                             d.p99 - row.p99, d.p999 - row.p999, d.mean - row.mean, d.cpuTotal() - row.cpuTotal());
                 }
             }
@@ -223,9 +223,9 @@ public final class EmbeddedVsDaemonBench {
         }
 
         String line() {
-            return String.format(Locale.ROOT, "| %s%s | %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f | %.1f | %.1f "
-                    + "| %.1f | %.1f |", setup, timedOut ? " (time limit)" : "", connections, requests, p50, p90, p99,
-                    p999, mean, perSecond, cpu[0], cpu[1], cpu[2], cpuTotal());
+            return String.format(Locale.ROOT, "| %s%s | %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f | %.1f "
+                    + "| %.1f | %.1f | %.1f |", setup, timedOut ? " (time limit)" : "", connections, requests, p50, p90,
+                    p99, p999, mean, perSecond, cpu[0], cpu[1], cpu[2], cpuTotal());
         }
 
         private static double pct(long[] sorted, double q) {

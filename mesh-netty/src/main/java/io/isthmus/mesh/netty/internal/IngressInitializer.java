@@ -1,6 +1,7 @@
 package io.isthmus.mesh.netty.internal;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -98,8 +99,10 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
         ChannelInitializer<Http2StreamChannel> streams = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
-                stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true),
-                        new IngressHandler(router, origins, tunnels, true, dedicatedPort));
+                // Reset-before-start streams (rapid reset) cost no routing, upstream or pipeline.
+                stream.pipeline().addLast(new StreamStartGate(() -> new ChannelHandler[] {
+                        new Http2StreamFrameToHttpObjectCodec(true),
+                        new IngressHandler(router, origins, tunnels, true, dedicatedPort)}));
             }
         };
         return new Http2MultiplexHandler(streams, streams);

@@ -1,7 +1,6 @@
 package io.isthmus.mesh.netty.internal;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -99,10 +98,8 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
         ChannelInitializer<Http2StreamChannel> streams = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
-                // Reset-before-start streams (rapid reset) cost no routing, upstream or pipeline.
-                stream.pipeline().addLast(new StreamStartGate(() -> new ChannelHandler[] {
-                        new Http2StreamFrameToHttpObjectCodec(true),
-                        new IngressHandler(router, origins, tunnels, true, dedicatedPort)}));
+                stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true),
+                        new IngressHandler(router, origins, tunnels, true, dedicatedPort));
             }
         };
         return new Http2MultiplexHandler(streams, streams);
@@ -115,7 +112,8 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
             ctx.pipeline().remove(IngressHandler.class);
             ctx.pipeline().remove(ObsFoldGuard.class);
             ctx.pipeline().addAfter(ctx.name(), "h2-codec", newHttp2Codec());
-            ctx.pipeline().addAfter("h2-codec", null, newMultiplexer());
+            ctx.pipeline().addAfter("h2-codec", "h2-streams", new StreamOpeningBatch());
+            ctx.pipeline().addAfter("h2-streams", null, newMultiplexer());
             ctx.pipeline().addLast(new ErrorSink());
             ctx.pipeline().remove(this);
         }
@@ -127,7 +125,7 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
         private final Http2ServerUpgradeCodec delegate;
 
         H2cUpgradeCodec(Http2FrameCodec codec) {
-            this.delegate = new Http2ServerUpgradeCodec(codec, newMultiplexer());
+            this.delegate = new Http2ServerUpgradeCodec(codec, new StreamOpeningBatch(), newMultiplexer());
         }
 
         @Override

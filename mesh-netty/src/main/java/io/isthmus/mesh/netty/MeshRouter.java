@@ -37,7 +37,8 @@ import org.jspecify.annotations.Nullable;
  * Transfer-Encoding, conflicting Content-Lengths, a bad chunk size, obsolete line folding, a control
  * character in a header name or bare LF line endings gets 400 and its connection is closed; too large
  * or too many header fields get 431. See the builder for the limits (connections, header size and
- * count, request-head timeout, HTTP/2 streams). An HTTP load balancer whose port is not {@value
+ * count, request-head timeout, HTTP/2 streams, connections and waiting requests per origin endpoint,
+ * beyond which a request gets 503 {@code origin_overloaded}). An HTTP load balancer whose port is not {@value
  * io.isthmus.mesh.model.LoadBalancer#DEFAULT_HTTP_PORT} (the shared ingress port) is also served on a
  * listener of its own on that port, on the ingress address; TCP load balancers get one per port too.
  *

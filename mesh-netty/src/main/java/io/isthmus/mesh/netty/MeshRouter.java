@@ -37,7 +37,8 @@ import org.jspecify.annotations.Nullable;
  * Transfer-Encoding, conflicting Content-Lengths, a bad chunk size, obsolete line folding, a control
  * character in a header name or bare LF line endings gets 400 and its connection is closed; too large
  * or too many header fields get 431. See the builder for the limits (connections, header size and
- * count, request-head timeout, HTTP/2 streams). An HTTP load balancer whose port is not {@value
+ * count, request-head timeout, HTTP/2 streams, connections and waiting requests per origin endpoint,
+ * beyond which a request gets 503 {@code origin_overloaded}). An HTTP load balancer whose port is not {@value
  * io.isthmus.mesh.model.LoadBalancer#DEFAULT_HTTP_PORT} (the shared ingress port) is also served on a
  * listener of its own on that port, on the ingress address; TCP load balancers get one per port too.
  *
@@ -82,7 +83,8 @@ public final class MeshRouter implements AutoCloseable {
                 c.ioThreads, (int) c.connectTimeout.toMillis(), c.responseTimeout.toMillis(), c.idleTimeout.toMillis(),
                 c.listener, c.maxInitialLineLength, c.maxHeaderSize, c.maxHeaderCount,
                 c.requestHeaderTimeout.toMillis(), c.maxConnections, c.maxConcurrentStreams,
-                c.tunnelConnectionsPerSite, c.meterRegistry, c.circuitBreakerOpenDuration.toMillis()),
+                c.tunnelConnectionsPerSite, c.meterRegistry, c.circuitBreakerOpenDuration.toMillis(),
+                c.maxConnectionsPerOrigin, c.maxPendingRequestsPerOrigin),
                 c.endpointResolver, c.localSiteFirst);
         return this;
     }
@@ -204,6 +206,8 @@ public final class MeshRouter implements AutoCloseable {
         private int maxConnections = 10_000;
         private int maxConcurrentStreams = 250;
         private int tunnelConnectionsPerSite = 1;
+        private int maxConnectionsPerOrigin = 1024;
+        private int maxPendingRequestsPerOrigin = 1024;
         private Duration circuitBreakerOpenDuration = Duration.ofSeconds(5);
         private @Nullable Object meterRegistry;
         private EndpointResolver endpointResolver = EndpointResolver.dns();
@@ -230,6 +234,8 @@ public final class MeshRouter implements AutoCloseable {
             maxConnections = other.maxConnections;
             maxConcurrentStreams = other.maxConcurrentStreams;
             tunnelConnectionsPerSite = other.tunnelConnectionsPerSite;
+            maxConnectionsPerOrigin = other.maxConnectionsPerOrigin;
+            maxPendingRequestsPerOrigin = other.maxPendingRequestsPerOrigin;
             circuitBreakerOpenDuration = other.circuitBreakerOpenDuration;
             meterRegistry = other.meterRegistry;
             endpointResolver = other.endpointResolver;
@@ -335,6 +341,43 @@ public final class MeshRouter implements AutoCloseable {
         public Builder maxConcurrentStreams(int count) {
             Preconditions.checkArgument(count > 0, "maxConcurrentStreams: %s (expected: > 0)", count);
             this.maxConcurrentStreams = count;
+            return this;
+        }
+
+        /**
+         * Sets how many connections the router keeps open at most to one origin endpoint of its site,
+         * busy, idle or being opened (default 1024). A request that finds them all busy waits for one in
+         * the endpoint's queue (see {@link #maxPendingRequestsPerOrigin(int)}); beyond the queue it is
+         * answered at once with 503 and the reason {@code origin_overloaded}, logged and counted like
+         * other failures ({@code isthmus.requests.failed}). Requests that arrive through tunnels from
+         * other sites count alike; TCP load balancers are not limited by it.
+         *
+         * <p>The limit is shared evenly by the I/O threads (rounded down, at least one connection each):
+         * an origin connection belongs to one thread and carries only that thread's requests, so each
+         * thread keeps its share without locks, and the shares never add up to more than the limit.
+         *
+         * @param count at least 1
+         * @return this builder
+         */
+        public Builder maxConnectionsPerOrigin(int count) {
+            Preconditions.checkArgument(count > 0, "maxConnectionsPerOrigin: %s (expected: > 0)", count);
+            this.maxConnectionsPerOrigin = count;
+            return this;
+        }
+
+        /**
+         * Sets how many requests may wait for a connection to one origin endpoint when {@link
+         * #maxConnectionsPerOrigin(int)} of them are busy (default 1024); a request beyond it gets 503
+         * {@code origin_overloaded} at once, without reaching the origin. Waiting requests are served in
+         * order as connections free up; a request whose client leaves gives its place up. Shared evenly
+         * by the I/O threads like the connection limit (rounded down); 0 means no queue.
+         *
+         * @param count at least 0
+         * @return this builder
+         */
+        public Builder maxPendingRequestsPerOrigin(int count) {
+            Preconditions.checkArgument(count >= 0, "maxPendingRequestsPerOrigin: %s (expected: >= 0)", count);
+            this.maxPendingRequestsPerOrigin = count;
             return this;
         }
 

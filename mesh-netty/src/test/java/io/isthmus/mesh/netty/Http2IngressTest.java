@@ -145,6 +145,30 @@ class Http2IngressTest {
     }
 
     @Test
+    void aStreamResetInTheReadThatOpenedItNeverReachesAnOriginWhileItsNeighbourIsServed() throws Exception {
+        try (TestOrigin local = new TestOrigin()) {
+            mesh.loadBalancer("local", "tokyo", "tokyo", Endpoint.of("127.0.0.1", local.address().getPort()));
+            mesh.awaitApplied(tokyo);
+            try (RawHttp2 client = new RawHttp2(tokyo.ingressAddress())) {
+                Http2Headers reset = new DefaultHttp2Headers().method("GET").scheme("http").path("/reset")
+                        .authority("local");
+                Http2Headers kept = new DefaultHttp2Headers().method("GET").scheme("http").path("/kept")
+                        .authority("local");
+                // One write, so one read at the router: stream 1 is opened and reset, stream 3 stays.
+                client.frame(RawHttp2.HEADERS, 0x5, 1, client.encode(1, reset));
+                client.frame(RawHttp2.RST_STREAM, 0, 1, new byte[] {0, 0, 0, 8});
+                client.frame(RawHttp2.HEADERS, 0x5, 3, client.encode(3, kept));
+                List<RawHttp2.Frame> frames = client.flush().readUntil(RawHttp2.DATA);
+                RawHttp2.Frame head = frames.stream().filter(f -> f.type() == RawHttp2.HEADERS).findFirst().orElseThrow();
+                assertThat(head.streamId()).isEqualTo(3);
+                assertThat(client.decode(3, head.payload()).status().toString()).isEqualTo("200");
+            }
+            assertThat(local.requests).as("requests at the origin").hasValue(1);
+            assertThat(local.connections).as("origin connections: none for the reset stream").hasValue(1);
+        }
+    }
+
+    @Test
     void answersAContinuationFloodWithGoaway() throws Exception {
         try (RawHttp2 client = new RawHttp2(tokyo.ingressAddress())) {
             Http2Headers headers = new DefaultHttp2Headers().method("GET").scheme("http").path("/flood")

@@ -15,6 +15,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An HTTP/2 client with prior knowledge that writes frames exactly as a test says, including abusive
@@ -32,10 +33,23 @@ public final class RawHttp2 implements AutoCloseable {
     /** One frame read from the server. */
     public record Frame(int type, int flags, int streamId, byte[] payload) {}
 
-    private final Socket socket;
+    private final @Nullable Socket socket;
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final DefaultHttp2HeadersEncoder encoder = new DefaultHttp2HeadersEncoder();
     private final DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
+
+    /**
+     * Records frames without a connection, to send them with {@link #send(byte[])} on as many
+     * connections as a test likes without encoding them again (a flood without the client's garbage).
+     * {@link #queued()} returns what was recorded; it starts with the first frame, not the preface.
+     */
+    public static RawHttp2 recorder() {
+        return new RawHttp2();
+    }
+
+    private RawHttp2() {
+        socket = null;
+    }
 
     public RawHttp2(InetSocketAddress address) throws IOException {
         socket = new Socket();
@@ -73,16 +87,36 @@ public final class RawHttp2 implements AutoCloseable {
 
     /** Sends what was queued. */
     public RawHttp2 flush() throws IOException {
-        socket.getOutputStream().write(out.toByteArray());
-        socket.getOutputStream().flush();
+        connected().getOutputStream().write(out.toByteArray());
+        connected().getOutputStream().flush();
         out.reset();
         return this;
+    }
+
+    /** Sends what was queued, then {@code bytes} exactly as given (e.g. frames a {@link #recorder()} queued). */
+    public RawHttp2 send(byte[] bytes) throws IOException {
+        flush();
+        connected().getOutputStream().write(bytes);
+        connected().getOutputStream().flush();
+        return this;
+    }
+
+    /** The bytes queued since the last flush. */
+    public byte[] queued() {
+        return out.toByteArray();
+    }
+
+    private Socket connected() {
+        if (socket == null) {
+            throw new IllegalStateException("a recorder has no connection (expected: new RawHttp2(address))");
+        }
+        return socket;
     }
 
     /** Reads frames until one of {@code type} arrives (returned last), the connection closes, or 5 s pass. */
     public List<Frame> readUntil(int type) throws IOException {
         List<Frame> frames = new ArrayList<>();
-        DataInputStream in = new DataInputStream(socket.getInputStream());
+        DataInputStream in = new DataInputStream(connected().getInputStream());
         long deadline = System.nanoTime() + 5_000_000_000L;
         try {
             while (System.nanoTime() < deadline && frames.size() < 10_000) {
@@ -107,6 +141,8 @@ public final class RawHttp2 implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        socket.close();
+        if (socket != null) {
+            socket.close();
+        }
     }
 }

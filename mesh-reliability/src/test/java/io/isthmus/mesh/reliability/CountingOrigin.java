@@ -39,6 +39,8 @@ final class CountingOrigin implements AutoCloseable {
     /** One complete request as the origin received it. */
     record Received(String method, String uri, String headers, String body) {}
 
+    /** Connections accepted. */
+    final AtomicInteger connections = new AtomicInteger();
     /** Request heads received, complete or not. */
     final AtomicInteger requestHeads = new AtomicInteger();
     final List<Received> received = new CopyOnWriteArrayList<>();
@@ -55,6 +57,7 @@ final class CountingOrigin implements AutoCloseable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        connections.incrementAndGet();
                         ch.pipeline().addLast(new HttpServerCodec(), new Handler());
                     }
                 })

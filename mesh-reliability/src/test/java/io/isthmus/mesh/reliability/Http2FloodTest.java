@@ -1,12 +1,14 @@
 package io.isthmus.mesh.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.isthmus.mesh.netty.MeshRouter;
 import io.isthmus.mesh.netty.RawHttp2;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
-import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,19 +30,29 @@ import org.junit.jupiter.api.Timeout;
 /**
  * HTTP/2 floods against the h2c ingress: one attacker keeps opening connections that alternate a
  * rapid-reset flood (500 HEADERS each followed by RST_STREAM) and a CONTINUATION flood (320 kB of
- * header block on one stream). Every flood connection must end in GOAWAY and nothing may reach the
- * origin. The latency criterion, tagged {@code pending-hardening} as the data plane does not meet it
- * yet: a well-behaved client's p99 latency over {@value #MEASURED} requests under the flood must stay within 10% of its p99
- * without it plus {@value #ALLOWANCE_MILLIS} ms (an absolute allowance: the machine's two cores are
- * shared by the attacker, the router, the origin and the client).
+ * header block on one stream). Every flood connection must end in GOAWAY, and neither a request nor a
+ * connection may reach the origin on its behalf. The latency criterion: with one I/O thread (every
+ * flood connection shares the event loop of the well-behaved client), a well-behaved client's p99
+ * latency under the flood must stay within 10% of its p99 without it plus {@value #ALLOWANCE_MILLIS} ms
+ * (an absolute allowance: the machine's two cores are shared by the attacker, the router, the origin
+ * and the client).
  */
 class Http2FloodTest {
 
     private static final int WARM_UP = 300;
     private static final int MEASURED = 500;
+    private static final int ROUNDS = 5;
+    private static final int IO_THREADS = 1;
     private static final long ALLOWANCE_MILLIS = 2;
     private static final int MAX_FLOOD_CONNECTIONS = 5_000;
     private static final AtomicInteger brokenPipes = new AtomicInteger();
+    /**
+     * The floods' frames, encoded once: every flood connection sends the same bytes (HPACK starts
+     * afresh on each connection), and the attacker, which shares this JVM with the router, makes no
+     * garbage for the router's collections to pay for.
+     */
+    private static final byte[] RAPID_RESET = rapidResetFrames();
+    private static final byte[] CONTINUATION_FLOOD = continuationFloodFrames();
 
     @Test
     @Timeout(value = 1, unit = TimeUnit.MINUTES)
@@ -50,6 +62,7 @@ class Http2FloodTest {
             mesh.loadBalancer("app", "tokyo", "tokyo", Mesh.endpoint(origin.address()));
             mesh.awaitApplied(tokyo);
             int goaways = 0;
+            int connectionsBefore = origin.connections.get();
             for (int i = 0; i < 20; i++) {
                 List<RawHttp2.Frame> frames = i % 2 == 0 ? rapidReset(tokyo) : continuationFlood(tokyo);
                 assertThat(frames).as("flood connection %d", i).isNotEmpty();
@@ -59,65 +72,155 @@ class Http2FloodTest {
             }
             System.out.printf("h2-floods: 20 flood connections, %d ended in GOAWAY%n", goaways);
             assertThat(origin.requestsTo("/flood")).isZero();
+            // Each rapid-reset connection resets its streams in the read that opened them: none gets as far
+            // as acquiring an origin connection (about 100 per flood connection did before).
+            assertThat(origin.connections.get() - connectionsBefore).as("origin connections opened for flood streams")
+                    .isZero();
             assertThat(Mesh.get(tokyo, "http://app/after").statusCode()).isEqualTo(200);
         }
     }
 
     /**
-     * Not met yet: a flood connection holds the event loop it shares with well-behaved connections
-     * long enough to put a few of their requests past 100 ms. Measured on the two-core build machine:
-     * p99 4.2 ms without and 200-276 ms under the flood with one I/O thread; 21 ms without and 51 ms
-     * under it with two.
+     * Baseline and flood phases of {@value #MEASURED} requests alternate {@value #ROUNDS} times on the
+     * same router and client, and the medians of their p99s are compared: the machine's noise (other
+     * builds, GC) moves a single p99 by more than 10%, while it moves the median of several alternating
+     * rounds much less. Both conditions are measured warm: the client warms up without and then under
+     * the flood (the router's first flood compiles its HTTP/2 paths).
+     *
+     * <p>Still tagged {@code pending-hardening}: not reliably met on the shared two-core build machine.
+     * The flood no longer reaches routing, upstreams or stream channels (before: about 100 origin
+     * connections per flood connection and a median p99 of 5.0 ms -> 83 ms); what is left is the
+     * attacker, which shares the two cores and this JVM with the router, the origin and the client, and
+     * the router's remaining per-stream work in Netty's codec (HPACK, stream state) and its garbage. In
+     * quiet runs the median p99 went from 4.0-4.3 ms to 5.9-7.9 ms, and from 1.3 ms to 7.1 ms; two runs
+     * met the bound, two did not, and whenever other builds or benchmarks ran it was missed.
      */
     @Test
     @Tag("pending-hardening")
-    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
     void floodsBarelyMoveAWellBehavedClientsP99() throws Exception {
         try (Mesh mesh = new Mesh(); CountingOrigin origin = new CountingOrigin()) {
-            MeshRouter tokyo = mesh.site("tokyo", b -> b.ioThreads(2).maxConcurrentStreams(50).maxHeaderSize(8192));
+            MeshRouter tokyo = mesh.site("tokyo", b -> b.ioThreads(IO_THREADS).maxConcurrentStreams(50).maxHeaderSize(8192));
             mesh.loadBalancer("app", "tokyo", "tokyo", Mesh.endpoint(origin.address()));
             mesh.awaitApplied(tokyo);
             HttpClient client = Mesh.clientOf(tokyo);
             measure(client, WARM_UP, "warm-up");
-            long[] baseline = measure(client, MEASURED, "baseline");
-
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicInteger floods = new AtomicInteger();
-            AtomicInteger goaways = new AtomicInteger();
-            ExecutorService attacker = Executors.newSingleThreadExecutor();
-            long[] underFlood;
+            Attacker warmUp = new Attacker(tokyo);
             try {
-                Future<?> attack = attacker.submit(() -> {
-                    for (int i = 0; i < MAX_FLOOD_CONNECTIONS && !stop.get(); i++) {
-                        List<RawHttp2.Frame> frames = i % 2 == 0 ? rapidReset(tokyo) : continuationFlood(tokyo);
-                        floods.incrementAndGet();
-                        if (!frames.isEmpty() && frames.get(frames.size() - 1).type() == RawHttp2.GOAWAY) {
-                            goaways.incrementAndGet();
-                        }
-                    }
-                    return null;
-                });
-                underFlood = measure(client, MEASURED, "flood");
-                stop.set(true);
-                attack.get(30, TimeUnit.SECONDS);
+                warmUp.awaitFirstFlood();
+                measure(client, WARM_UP, "warm-up-under-attack");
             } finally {
-                attacker.shutdownNow();
+                warmUp.stop();
             }
-            double baseP99 = p99Millis(baseline);
-            double floodP99 = p99Millis(underFlood);
+            double[] baseP99s = new double[ROUNDS];
+            double[] floodP99s = new double[ROUNDS];
+            int floods = 0;
+            int goaways = 0;
+            long slowBase = 0;
+            long slowFlood = 0;
+            long[] gcBase = new long[2];
+            long[] gcFlood = new long[2];
+            int connectionsBefore = origin.connections.get();
+            for (int round = 0; round < ROUNDS; round++) {
+                long[] gcStart = gcCountAndMillis();
+                long[] baseline = measure(client, MEASURED, "baseline");
+                addSince(gcBase, gcStart);
+                Attacker attacker = new Attacker(tokyo);
+                long[] underFlood;
+                try {
+                    attacker.awaitFirstFlood();
+                    gcStart = gcCountAndMillis();
+                    underFlood = measure(client, MEASURED, "under-attack");
+                    addSince(gcFlood, gcStart);
+                } finally {
+                    attacker.stop();
+                }
+                baseP99s[round] = p99Millis(baseline);
+                floodP99s[round] = p99Millis(underFlood);
+                floods += attacker.floods.get();
+                goaways += attacker.goaways.get();
+                slowBase += Arrays.stream(baseline).filter(n -> n > 100_000_000).count();
+                slowFlood += Arrays.stream(underFlood).filter(n -> n > 100_000_000).count();
+            }
+            int floodOriginConnections = origin.connections.get() - connectionsBefore;
+            double baseP99 = median(baseP99s);
+            double floodP99 = median(floodP99s);
             double bound = baseP99 * 1.10 + ALLOWANCE_MILLIS;
-            System.out.printf("h2-floods-latency: %d flood connections (rapid reset and CONTINUATION alternating), %d ended in "
-                    + "GOAWAY (%d closed while the flood was still being written); well-behaved p99 %.2f ms without, %.2f ms under the flood (bound %.2f ms); "
-                    + "p50 %.2f -> %.2f ms, max %.2f -> %.2f ms, %d -> %d requests over 100 ms%n",
-                    floods.get(), goaways.get(), brokenPipes.get(), baseP99, floodP99, bound, percentileMillis(baseline, 0.5),
-                    percentileMillis(underFlood, 0.5), percentileMillis(baseline, 1), percentileMillis(underFlood, 1),
-                    Arrays.stream(baseline).filter(n -> n > 100_000_000).count(),
-                    Arrays.stream(underFlood).filter(n -> n > 100_000_000).count());
-            assertThat(floods.get()).isPositive();
-            assertThat(goaways.get()).as("flood connections ending in GOAWAY").isEqualTo(floods.get());
-            assertThat(floodP99).as("p99 under the flood, ms").isLessThanOrEqualTo(bound);
+            System.out.printf("h2-floods-latency: %d I/O thread(s), %d rounds of %d requests without and with the flood; "
+                    + "%d flood connections (rapid reset and CONTINUATION alternating), %d ended in GOAWAY (%d closed while "
+                    + "the flood was still being written); well-behaved p99 median %.2f ms without, %.2f ms under the flood "
+                    + "(bound %.2f ms, 10%% alone %.2f ms); p99 per round %s -> %s ms; %d -> %d requests over 100 ms; "
+                    + "origin connections opened meanwhile %d; GC %d pauses (%d ms) -> %d pauses (%d ms)%n",
+                    IO_THREADS, ROUNDS, MEASURED, floods, goaways, brokenPipes.get(), baseP99, floodP99, bound,
+                    baseP99 * 1.10, format(baseP99s), format(floodP99s), slowBase, slowFlood, floodOriginConnections,
+                    gcBase[0], gcBase[1], gcFlood[0], gcFlood[1]);
+            assertThat(floods).isPositive();
+            assertThat(goaways).as("flood connections ending in GOAWAY").isEqualTo(floods);
+            assertThat(floodP99).as("median p99 under the flood, ms").isLessThanOrEqualTo(bound);
             assertThat(origin.requestsTo("/flood")).isZero();
         }
+    }
+
+    /** Opens flood connections one after another, alternating the two floods, until stopped. */
+    private static final class Attacker {
+        final AtomicInteger floods = new AtomicInteger();
+        final AtomicInteger goaways = new AtomicInteger();
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final ExecutorService thread = Executors.newSingleThreadExecutor();
+        private final Future<?> attack;
+
+        Attacker(MeshRouter router) {
+            attack = thread.submit(() -> {
+                for (int i = 0; i < MAX_FLOOD_CONNECTIONS && !stop.get(); i++) {
+                    List<RawHttp2.Frame> frames = i % 2 == 0 ? rapidReset(router) : continuationFlood(router);
+                    if (!frames.isEmpty() && frames.get(frames.size() - 1).type() == RawHttp2.GOAWAY) {
+                        goaways.incrementAndGet();
+                    }
+                    floods.incrementAndGet();
+                }
+                return null;
+            });
+        }
+
+        void awaitFirstFlood() {
+            await().atMost(Duration.ofSeconds(10)).until(() -> floods.get() > 0 || attack.isDone());
+        }
+
+        void stop() throws Exception {
+            stop.set(true);
+            try {
+                attack.get(30, TimeUnit.SECONDS);
+            } finally {
+                thread.shutdownNow();
+            }
+        }
+    }
+
+    /** The collections and their total time in this JVM so far. */
+    private static long[] gcCountAndMillis() {
+        long[] total = new long[2];
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            total[0] += Math.max(0, gc.getCollectionCount());
+            total[1] += Math.max(0, gc.getCollectionTime());
+        }
+        return total;
+    }
+
+    private static void addSince(long[] sum, long[] start) {
+        long[] now = gcCountAndMillis();
+        sum[0] += now[0] - start[0];
+        sum[1] += now[1] - start[1];
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static String format(double[] values) {
+        return Arrays.stream(values).mapToObj(v -> String.format("%.1f", v)).toList().toString();
     }
 
     private static long[] measure(HttpClient client, int count, String label) throws Exception {
@@ -143,44 +246,63 @@ class Http2FloodTest {
     }
 
     private static List<RawHttp2.Frame> rapidReset(MeshRouter router) throws Exception {
+        return flood(router, RAPID_RESET);
+    }
+
+    private static List<RawHttp2.Frame> continuationFlood(MeshRouter router) throws Exception {
+        return flood(router, CONTINUATION_FLOOD);
+    }
+
+    /**
+     * Opens a connection, sends a flood and reads the answer. When the router closes the connection
+     * while the flood is still being written (a broken pipe), what it sent before closing is read all
+     * the same.
+     */
+    private static List<RawHttp2.Frame> flood(MeshRouter router, byte[] frames) throws Exception {
         try (RawHttp2 attack = new RawHttp2(router.ingressAddress())) {
+            try {
+                attack.send(frames);
+            } catch (SocketException closedByTheRouter) {
+                brokenPipes.incrementAndGet();
+            }
+            return attack.readUntil(RawHttp2.GOAWAY);
+        }
+    }
+
+    /** 500 HEADERS for {@code /flood}, each followed by its RST_STREAM (CANCEL). */
+    private static byte[] rapidResetFrames() {
+        try {
+            RawHttp2 frames = RawHttp2.recorder();
             Http2Headers headers = new DefaultHttp2Headers().method("GET").scheme("http").path("/flood")
                     .authority("app");
             for (int i = 0; i < 500; i++) {
                 int stream = 1 + 2 * i;
-                attack.frame(RawHttp2.HEADERS, 0x4, stream, attack.encode(stream, headers));
-                attack.frame(RawHttp2.RST_STREAM, 0, stream, new byte[] {0, 0, 0, 8});
+                frames.frame(RawHttp2.HEADERS, 0x4, stream, frames.encode(stream, headers));
+                frames.frame(RawHttp2.RST_STREAM, 0, stream, new byte[] {0, 0, 0, 8});
             }
-            return flushAndRead(attack);
+            return frames.queued();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 
-    /**
-     * Sends the flood and reads the answer. When the router closes the connection while the flood is
-     * still being written (a broken pipe), what it sent before closing is read all the same.
-     */
-    private static List<RawHttp2.Frame> flushAndRead(RawHttp2 attack) throws IOException {
+    /** A HEADERS frame without END_HEADERS, then 20 CONTINUATION frames of 16,000 bytes of new header fields. */
+    private static byte[] continuationFloodFrames() {
         try {
-            attack.flush();
-        } catch (SocketException closedByTheRouter) {
-            brokenPipes.incrementAndGet();
-        }
-        return attack.readUntil(RawHttp2.GOAWAY);
-    }
-
-    private static List<RawHttp2.Frame> continuationFlood(MeshRouter router) throws Exception {
-        try (RawHttp2 attack = new RawHttp2(router.ingressAddress())) {
+            RawHttp2 frames = RawHttp2.recorder();
             Http2Headers headers = new DefaultHttp2Headers().method("GET").scheme("http").path("/flood")
                     .authority("app");
-            attack.frame(RawHttp2.HEADERS, 0x0, 1, attack.encode(1, headers));
+            frames.frame(RawHttp2.HEADERS, 0x0, 1, frames.encode(1, headers));
             byte[] junk = new byte[16_000];
             for (int i = 0; i < junk.length; i += 8) {
                 System.arraycopy(new byte[] {0x00, 0x02, 'a', 'b', 0x03, 'x', 'y', 'z'}, 0, junk, i, 8);
             }
             for (int i = 0; i < 20; i++) {
-                attack.frame(RawHttp2.CONTINUATION, 0x0, 1, junk);
+                frames.frame(RawHttp2.CONTINUATION, 0x0, 1, junk);
             }
-            return flushAndRead(attack);
+            return frames.queued();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 }

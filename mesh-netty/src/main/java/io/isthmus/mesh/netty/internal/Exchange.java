@@ -53,6 +53,8 @@ final class Exchange {
     private static final int PENDING_LIMIT = 16;
 
     private @Nullable Channel channel;
+    /** The upstream channel being acquired (connecting, or waiting for a free origin connection). */
+    private @Nullable Future<Channel> acquiring;
     private @Nullable UpstreamHandler upstreamHandler;
     private @Nullable ScheduledFuture<?> responseTimer;
     private boolean requestComplete;
@@ -83,11 +85,16 @@ final class Exchange {
         if (acquired.isDone()) {
             onAcquired(acquired);
         } else {
+            acquiring = acquired;
             acquired.addListener(f -> onAcquired(acquired));
         }
     }
 
     private void onAcquired(Future<Channel> acquired) {
+        acquiring = null;
+        if (acquired.isCancelled()) {
+            return;
+        }
         if (done) {
             if (acquired.isSuccess()) {
                 upstream.release(acquired.getNow(), false);
@@ -96,6 +103,11 @@ final class Exchange {
         }
         if (!acquired.isSuccess()) {
             Throwable cause = acquired.cause();
+            if (cause instanceof RouteException) {
+                RouteException refused = (RouteException) cause;
+                fail(refused.status(), refused.getMessage(), refused.reason());
+                return;
+            }
             fail(upstream.unreachableStatus(), upstream.describe() + " is unreachable: " + describe(cause),
                     "upstream_unreachable");
             return;
@@ -267,6 +279,10 @@ final class Exchange {
     void onDownstreamClosed() {
         if (!done) {
             done = true;
+            Future<Channel> pendingAcquire = acquiring;
+            if (pendingAcquire != null) {
+                upstream.abandon(pendingAcquire);
+            }
             upstream.outcome(null);
             cancelTimer();
             releasePending();

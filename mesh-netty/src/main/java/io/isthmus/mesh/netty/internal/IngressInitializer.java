@@ -130,7 +130,8 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
             ctx.pipeline().remove(IngressHandler.class);
             ctx.pipeline().remove(ObsFoldGuard.class);
             ctx.pipeline().addAfter(ctx.name(), "h2-codec", newHttp2Codec());
-            ctx.pipeline().addAfter("h2-codec", null, newMultiplexer());
+            ctx.pipeline().addAfter("h2-codec", "h2-streams", new StreamOpeningBatch());
+            ctx.pipeline().addAfter("h2-streams", null, newMultiplexer());
             ctx.pipeline().addLast(new ErrorSink());
             ctx.pipeline().remove(this);
         }
@@ -142,7 +143,7 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
         private final Http2ServerUpgradeCodec delegate;
 
         H2cUpgradeCodec(Http2FrameCodec codec) {
-            this.delegate = new Http2ServerUpgradeCodec(codec, newMultiplexer());
+            this.delegate = new Http2ServerUpgradeCodec(codec, new StreamOpeningBatch(), newMultiplexer());
         }
 
         @Override

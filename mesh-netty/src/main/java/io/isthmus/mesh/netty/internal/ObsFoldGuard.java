@@ -1,8 +1,10 @@
 package io.isthmus.mesh.netty.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.util.AttributeKey;
 import java.util.Locale;
 
@@ -20,6 +22,8 @@ final class ObsFoldGuard extends ChannelInboundHandlerAdapter {
     /** The 1-based number of the first request on the connection whose head has obs-fold; unset if none. */
     static final AttributeKey<Integer> FOLDED_REQUEST = AttributeKey.valueOf("isthmus.obsFoldRequest");
 
+    private static final ByteBuf H2_PREFACE = Http2CodecUtil.connectionPrefaceBuf();
+
     private enum State { HEAD, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END, TRAILERS, OFF }
 
     private State state = State.HEAD;
@@ -35,11 +39,20 @@ final class ObsFoldGuard extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf && state != State.OFF) {
             ByteBuf buf = (ByteBuf) msg;
+            if (requests == 1 && !seenRequestLine && line.length() == 0 && startsWithH2Preface(buf)) {
+                // HTTP/2 with prior knowledge: frames follow, not heads; the pipeline replaces this guard.
+                state = State.OFF;
+            }
             for (int i = buf.readerIndex(); i < buf.writerIndex() && state != State.OFF; i++) {
                 i = step(ctx, buf, i);
             }
         }
         ctx.fireChannelRead(msg);
+    }
+
+    private static boolean startsWithH2Preface(ByteBuf buf) {
+        int n = H2_PREFACE.readableBytes();
+        return buf.readableBytes() >= n && ByteBufUtil.equals(buf, buf.readerIndex(), H2_PREFACE, 0, n);
     }
 
     /** Consumes the byte at {@code i} (or a run of body bytes) and returns the index of the last one used. */

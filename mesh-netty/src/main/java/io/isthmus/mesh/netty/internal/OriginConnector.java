@@ -33,13 +33,15 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Keeps HTTP/1.1 keep-alive connections to origin endpoints. Each event loop has its own idle
- * connections, so a request and its origin connection always share one thread and no lock.
+ * connections, so a request and its origin connection always share one thread and no lock. The
+ * connections per endpoint and the requests waiting for one are bounded (see {@link OriginSlots}).
  */
 final class OriginConnector {
 
     final Transport transport;
     final int connectTimeoutMillis;
     private final long idleTimeoutMillis;
+    private final OriginLimits limits;
     private final FastThreadLocal<LoopState> state = new FastThreadLocal<>() {
         @Override
         protected LoopState initialValue() {
@@ -47,10 +49,11 @@ final class OriginConnector {
         }
     };
 
-    OriginConnector(Transport transport, int connectTimeoutMillis, long idleTimeoutMillis) {
+    OriginConnector(Transport transport, int connectTimeoutMillis, long idleTimeoutMillis, OriginLimits limits) {
         this.transport = transport;
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.idleTimeoutMillis = idleTimeoutMillis;
+        this.limits = limits;
     }
 
     /**
@@ -58,10 +61,17 @@ final class OriginConnector {
      * preferred priority with a healthy endpoint, spread by the pool's algorithm.
      *
      * @param clientIp the client's address, for a consistent hash on the source IP
-     * @throws RouteException 421 when the pool has no origin at this site, 503 when none is healthy
+     * @throws RouteException 421 when the pool has no origin at this site, 503 when none is healthy or
+     *     the chosen endpoint's connections and queue are full ({@link OriginSlots#OVERLOADED})
      */
     Upstream upstream(RouterContext router, CompiledPool pool, HttpRequest request, @Nullable InetAddress clientIp) {
         Endpoint endpoint = endpoint(router, pool, request, clientIp);
+        LoopState loop = state.get();
+        OriginSlots slots = loop.slots(endpoint, limits);
+        ArrayDeque<Channel> idle = loop.idle.get(endpoint);
+        if (slots.full(idle != null && !idle.isEmpty())) {
+            throw slots.overloaded(pool.pool().namespace() + '/' + pool.pool().name());
+        }
         return new OriginUpstream(endpoint, router.health, pool.pool().outlierDetection());
     }
 
@@ -162,7 +172,17 @@ final class OriginConnector {
     private static final class LoopState {
         final Map<Endpoint, ArrayDeque<Channel>> idle = new HashMap<>();
         final Map<Endpoint, Integer> inFlight = new HashMap<>();
+        final Map<Endpoint, OriginSlots> slots = new HashMap<>();
         int next;
+
+        OriginSlots slots(Endpoint endpoint, OriginLimits limits) {
+            OriginSlots s = slots.get(endpoint);
+            if (s == null) {
+                s = new OriginSlots(endpoint, limits);
+                slots.put(endpoint, s);
+            }
+            return s;
+        }
     }
 
     private final class OriginUpstream implements Upstream {
@@ -207,7 +227,22 @@ final class OriginConnector {
                     }
                 }
             }
+            OriginSlots slots = state.get().slots(endpoint, limits);
             Promise<Channel> promise = loop.newPromise();
+            if (!slots.mayOpen()) {
+                if (!slots.await(promise)) {
+                    // Only a retry gets here: new requests were refused when routed.
+                    promise.setFailure(slots.overloaded(endpoint.toString()));
+                }
+                return promise;
+            }
+            connect(loop, slots, promise);
+            return promise;
+        }
+
+        /** Opens a connection in one of this loop's slots for the endpoint and completes {@code promise} with it. */
+        private void connect(EventLoop loop, OriginSlots slots, Promise<Channel> promise) {
+            slots.opening();
             ChannelFuture connect = new Bootstrap()
                     .group(loop)
                     .channel(transport.clientChannel())
@@ -223,14 +258,30 @@ final class OriginConnector {
                         }
                     })
                     .connect(endpoint.host(), endpoint.port());
-            connect.addListener(f -> {
-                if (f.isSuccess()) {
-                    promise.setSuccess(connect.channel());
-                } else {
-                    promise.setFailure(f.cause());
+            // Whether it failed to open or closed later, the slot is free again for a waiting request.
+            connect.channel().closeFuture().addListener(f -> {
+                slots.closed();
+                Promise<Channel> next = slots.mayOpen() ? slots.nextWaiting() : null;
+                if (next != null) {
+                    connect(loop, slots, next);
                 }
             });
-            return promise;
+            connect.addListener(f -> {
+                if (f.isSuccess()) {
+                    if (!promise.trySuccess(connect.channel())) {
+                        // The request gave up meanwhile: the new connection serves the next one.
+                        release(connect.channel(), true);
+                    }
+                } else {
+                    promise.tryFailure(f.cause());
+                }
+            });
+        }
+
+        @Override
+        public void abandon(Future<Channel> acquiring) {
+            // Leaves the endpoint's queue, or lets the connection being opened serve the next request.
+            acquiring.cancel(false);
         }
 
         @Override
@@ -239,7 +290,12 @@ final class OriginConnector {
                 channel.close();
                 return;
             }
-            ArrayDeque<Channel> idle = state.get().idle.computeIfAbsent(endpoint, e -> new ArrayDeque<>());
+            LoopState loop = state.get();
+            Promise<Channel> waiting = loop.slots(endpoint, limits).nextWaiting();
+            if (waiting != null && waiting.trySuccess(channel)) {
+                return;
+            }
+            ArrayDeque<Channel> idle = loop.idle.computeIfAbsent(endpoint, e -> new ArrayDeque<>());
             idle.addLast(channel);
             channel.pipeline().get(UpstreamHandler.class).onIdleClose(() -> idle.remove(channel));
         }

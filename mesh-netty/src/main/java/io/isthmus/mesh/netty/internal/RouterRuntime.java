@@ -79,7 +79,8 @@ public final class RouterRuntime implements AutoCloseable {
         config.start();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(settings.ioThreads,
                 new DefaultThreadFactory("isthmus-" + credentials.site(), true), transport.ioHandlerFactory());
-        OriginConnector origins = new OriginConnector(transport, router.connectTimeoutMillis, router.idleTimeoutMillis);
+        OriginConnector origins = new OriginConnector(transport, router.connectTimeoutMillis, router.idleTimeoutMillis,
+                new OriginLimits(settings.maxConnectionsPerOrigin, settings.maxPendingRequestsPerOrigin, settings.ioThreads));
         TunnelClient tunnels = new TunnelClient(router);
         ConnectionLimiter ingressConnections = new ConnectionLimiter("ingress", settings.maxConnections, config, null);
         ConnectionLimiter tunnelConnections = new ConnectionLimiter("tunnel", settings.maxConnections, config, null);

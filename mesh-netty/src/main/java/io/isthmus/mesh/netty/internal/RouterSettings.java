@@ -25,14 +25,19 @@ public final class RouterSettings {
     final int tunnelConnectionsPerSite;
     final @Nullable Object meterRegistry;
     final long circuitOpenMillis;
+    final int maxConnectionsPerOrigin;
+    final int maxPendingRequestsPerOrigin;
 
     /** Copies the values of a router builder. */
     public RouterSettings(InetSocketAddress ingressAddress, InetSocketAddress tunnelAddress, int ioThreads,
             int connectTimeoutMillis, long responseTimeoutMillis, long idleTimeoutMillis, MeshRouterListener listener,
             int maxInitialLineLength, int maxHeaderSize, int maxHeaderCount, long requestHeaderTimeoutMillis,
             int maxConnections, int maxConcurrentStreams, int tunnelConnectionsPerSite,
-            @Nullable Object meterRegistry, long circuitOpenMillis) {
+            @Nullable Object meterRegistry, long circuitOpenMillis, int maxConnectionsPerOrigin,
+            int maxPendingRequestsPerOrigin) {
         this.circuitOpenMillis = circuitOpenMillis;
+        this.maxConnectionsPerOrigin = maxConnectionsPerOrigin;
+        this.maxPendingRequestsPerOrigin = maxPendingRequestsPerOrigin;
         this.ingressAddress = ingressAddress;
         this.tunnelAddress = tunnelAddress;
         this.ioThreads = ioThreads;

@@ -14,6 +14,13 @@ interface Upstream {
     Future<Channel> acquire(EventLoop loop);
 
     /**
+     * Says the exchange no longer wants the channel {@link #acquire} is still providing (its client
+     * left): an upstream that queues requests frees the request's place. By default nothing happens
+     * and the channel, once provided, is given back.
+     */
+    default void abandon(Future<Channel> acquiring) {}
+
+    /**
      * Gives back a channel after its exchange; {@code reusable} when both the request and the
      * response completed and the connection may carry another one.
      */

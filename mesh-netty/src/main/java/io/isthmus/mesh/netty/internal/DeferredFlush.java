@@ -10,8 +10,9 @@ import java.util.List;
  * Coalesces the flushes of HTTP exchanges carried on HTTP/2 connections (tunnels, h2c clients). Each
  * exchange would otherwise flush its stream, and each flush of a stream becomes a write of the whole
  * connection (for a tunnel, a TLS record and a system call). A flush of a stream is instead noted for
- * its connection, and every connection noted is flushed once, after the event loop has handled the
- * I/O events at hand: the frames of all exchanges served in one turn leave in one write.
+ * its connection, and every connection noted is flushed after the event loop has handled the I/O
+ * events at hand, or as soon as {@link #BATCH} flushes are pending for it: the frames of several
+ * exchanges leave in one write, and the next hop does not wait for the end of a long turn.
  *
  * <p>Used from an event loop only; other channels and threads flush at once.
  */
@@ -24,7 +25,17 @@ final class DeferredFlush implements Runnable {
         }
     };
 
+    /**
+     * Flushes noted for one connection that trigger a flush at once (an exchange notes one or two).
+     * Waiting for the end of the turn saves the most writes, but then the next hop idles while this
+     * one works through a long turn; on the two-site hop with 50 clients, 8 gave the most requests per
+     * second (4 and 16 were close, 2 and "end of turn only" about 15% lower).
+     */
+    static final int BATCH = 8;
+
     private final List<Channel> connections = new ArrayList<>(4);
+    /** Flushes noted per connection, by index in {@link #connections}. */
+    private int[] noted = new int[4];
     private boolean scheduled;
 
     private DeferredFlush() {}
@@ -37,8 +48,18 @@ final class DeferredFlush implements Runnable {
             return;
         }
         DeferredFlush pending = LOOP.get();
-        if (!pending.connections.contains(connection)) {
+        int i = pending.connections.indexOf(connection);
+        if (i < 0) {
+            i = pending.connections.size();
             pending.connections.add(connection);
+            if (i == pending.noted.length) {
+                pending.noted = java.util.Arrays.copyOf(pending.noted, i * 2);
+            }
+            pending.noted[i] = 0;
+        }
+        if (++pending.noted[i] >= BATCH) {
+            pending.noted[i] = 0;
+            connection.flush();
         }
         if (!pending.scheduled) {
             pending.scheduled = true;
@@ -52,6 +73,7 @@ final class DeferredFlush implements Runnable {
         // A flush may complete writes whose listeners flush again: take the list first.
         Channel[] due = connections.toArray(new Channel[0]);
         connections.clear();
+        java.util.Arrays.fill(noted, 0);
         for (Channel connection : due) {
             connection.flush();
         }

@@ -306,6 +306,7 @@ public final class EtcdConfigStore implements ConfigStore {
                 return stored(object, response);
             }
             logger.debug("{}: {} raced another write (attempt {}); reading again", describe(), operation, attempt);
+            backOff(attempt, operation);
         }
         throw contention(operation);
     }
@@ -335,6 +336,7 @@ public final class EtcdConfigStore implements ConfigStore {
                 return true;
             }
             logger.debug("{}: {} raced another write (attempt {}); reading again", describe(), operation, attempt);
+            backOff(attempt, operation);
         }
         throw contention(operation);
     }
@@ -357,6 +359,19 @@ public final class EtcdConfigStore implements ConfigStore {
             }
         }
         return new Current(guard.isEmpty() ? 0 : guard.get(0).getModRevision(), objects, modRevisions);
+    }
+
+    /**
+     * Waits a random moment before trying a write again, longer after each lost race (up to 64 ms), so
+     * that writers racing each other do not keep colliding in step.
+     */
+    private void backOff(int attempt, String operation) {
+        try {
+            Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(1, 2L << Math.min(attempt, 5)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConfigStoreException(describe() + ": " + operation + " interrupted", e);
+        }
     }
 
     private ConfigStoreException contention(String operation) {

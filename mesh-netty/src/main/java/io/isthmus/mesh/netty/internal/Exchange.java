@@ -15,9 +15,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Bodies stream in both directions. Backpressure: while the receiving side is not writable the
  * sending side stops reading.
  */
-final class Exchange {
+final class Exchange extends ResponseDeadlines.Waiter {
 
     private static final java.util.Set<HttpMethod> IDEMPOTENT = java.util.Set.of(HttpMethod.GET, HttpMethod.HEAD,
             HttpMethod.OPTIONS, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
@@ -56,7 +54,6 @@ final class Exchange {
     /** The upstream channel being acquired (connecting, or waiting for a free origin connection). */
     private @Nullable Future<Channel> acquiring;
     private @Nullable UpstreamHandler upstreamHandler;
-    private @Nullable ScheduledFuture<?> responseTimer;
     private boolean requestComplete;
     private boolean responseStarted;
     private boolean responseComplete;
@@ -185,13 +182,16 @@ final class Exchange {
     }
 
     private void startResponseTimer() {
-        if (responseTimer == null && !responseStarted && responseTimeoutMillis > 0) {
-            responseTimer = downstream.eventLoop().schedule(() -> {
-                if (!responseStarted && !done) {
-                    fail(HttpResponseStatus.GATEWAY_TIMEOUT, upstream.describe() + " did not respond within "
-                            + responseTimeoutMillis + " ms", "upstream_timeout");
-                }
-            }, responseTimeoutMillis, TimeUnit.MILLISECONDS);
+        if (!responseStarted && responseTimeoutMillis > 0) {
+            ResponseDeadlines.arm(downstream.eventLoop(), this, responseTimeoutMillis);
+        }
+    }
+
+    @Override
+    void expired() {
+        if (!responseStarted && !done) {
+            fail(HttpResponseStatus.GATEWAY_TIMEOUT, upstream.describe() + " did not respond within "
+                    + responseTimeoutMillis + " ms", "upstream_timeout");
         }
     }
 
@@ -370,11 +370,7 @@ final class Exchange {
     }
 
     private void cancelTimer() {
-        ScheduledFuture<?> timer = responseTimer;
-        if (timer != null) {
-            timer.cancel(false);
-            responseTimer = null;
-        }
+        ResponseDeadlines.disarm(this);
     }
 
     static String describe(@Nullable Throwable cause) {

@@ -18,7 +18,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -28,7 +27,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -66,13 +64,11 @@ final class OriginConnector {
      */
     Upstream upstream(RouterContext router, CompiledPool pool, HttpRequest request, @Nullable InetAddress clientIp) {
         Endpoint endpoint = endpoint(router, pool, request, clientIp);
-        LoopState loop = state.get();
-        OriginSlots slots = loop.slots(endpoint, limits);
-        ArrayDeque<Channel> idle = loop.idle.get(endpoint);
-        if (slots.full(idle != null && !idle.isEmpty())) {
+        OriginSlots slots = state.get().slots(endpoint, limits);
+        if (slots.full()) {
             throw slots.overloaded(pool.pool().namespace() + '/' + pool.pool().name());
         }
-        return new OriginUpstream(endpoint, router.health, pool.pool().outlierDetection());
+        return new OriginUpstream(endpoint, slots, router.health, pool.pool().outlierDetection());
     }
 
     /**
@@ -132,7 +128,8 @@ final class OriginConnector {
                 for (int i = 0; i < n; i++) {
                     int k = (start + i) % n;
                     Endpoint e = endpoints.get(k);
-                    double load = (loop.inFlight.getOrDefault(e, 0) + 1.0) / weights.get(k);
+                    OriginSlots slots = loop.slots.get(e);
+                    double load = ((slots == null ? 0 : slots.inFlight) + 1.0) / weights.get(k);
                     if (load < bestLoad) {
                         best = e;
                         bestLoad = load;
@@ -170,8 +167,6 @@ final class OriginConnector {
     }
 
     private static final class LoopState {
-        final Map<Endpoint, ArrayDeque<Channel>> idle = new HashMap<>();
-        final Map<Endpoint, Integer> inFlight = new HashMap<>();
         final Map<Endpoint, OriginSlots> slots = new HashMap<>();
         int next;
 
@@ -188,23 +183,25 @@ final class OriginConnector {
     private final class OriginUpstream implements Upstream {
 
         private final Endpoint endpoint;
+        /** This loop's connections to the endpoint, its idle ones and its requests in flight. */
+        private final OriginSlots slots;
         private final Health health;
         private final @Nullable OutlierDetection outliers;
-        private final LoopState loop = state.get();
         private boolean counted = true;
 
-        OriginUpstream(Endpoint endpoint, Health health, @Nullable OutlierDetection outliers) {
+        OriginUpstream(Endpoint endpoint, OriginSlots slots, Health health, @Nullable OutlierDetection outliers) {
             this.endpoint = endpoint;
+            this.slots = slots;
             this.health = health;
             this.outliers = outliers;
-            loop.inFlight.merge(endpoint, 1, Integer::sum);
+            slots.inFlight++;
         }
 
         @Override
         public void outcome(@Nullable Boolean success) {
             if (counted) {
                 counted = false;
-                loop.inFlight.computeIfPresent(endpoint, (e, c) -> c <= 1 ? null : c - 1);
+                slots.inFlight--;
             }
             if (Boolean.FALSE.equals(success)) {
                 health.outcome(endpoint, true, outliers);
@@ -218,16 +215,12 @@ final class OriginConnector {
 
         @Override
         public Future<Channel> acquire(EventLoop loop) {
-            ArrayDeque<Channel> idle = state.get().idle.get(endpoint);
-            if (idle != null) {
-                Channel ch;
-                while ((ch = idle.pollLast()) != null) {
-                    if (ch.isActive()) {
-                        return loop.newSucceededFuture(ch);
-                    }
+            Channel ch;
+            while ((ch = slots.idle.pollLast()) != null) {
+                if (ch.isActive()) {
+                    return loop.newSucceededFuture(ch);
                 }
             }
-            OriginSlots slots = state.get().slots(endpoint, limits);
             Promise<Channel> promise = loop.newPromise();
             if (!slots.mayOpen()) {
                 if (!slots.await(promise)) {
@@ -251,10 +244,10 @@ final class OriginConnector {
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            ch.pipeline().addLast(
-                                    new IdleStateHandler(0, 0, idleTimeoutMillis, TimeUnit.MILLISECONDS),
-                                    new HttpClientCodec(new HttpDecoderConfig(), false, false),
-                                    new UpstreamHandler());
+                            UpstreamHandler handler = new UpstreamHandler(idleTimeoutMillis);
+                            // An idle connection that closes leaves the pool.
+                            handler.onIdleClose(() -> slots.idle.remove(ch));
+                            ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig(), false, false), handler);
                         }
                     })
                     .connect(endpoint.host(), endpoint.port());
@@ -290,14 +283,11 @@ final class OriginConnector {
                 channel.close();
                 return;
             }
-            LoopState loop = state.get();
-            Promise<Channel> waiting = loop.slots(endpoint, limits).nextWaiting();
+            Promise<Channel> waiting = slots.nextWaiting();
             if (waiting != null && waiting.trySuccess(channel)) {
                 return;
             }
-            ArrayDeque<Channel> idle = loop.idle.computeIfAbsent(endpoint, e -> new ArrayDeque<>());
-            idle.addLast(channel);
-            channel.pipeline().get(UpstreamHandler.class).onIdleClose(() -> idle.remove(channel));
+            slots.idle.addLast(channel);
         }
 
         @Override

@@ -31,6 +31,10 @@ final class OriginSlots {
     /** Connections open or being opened by this loop. */
     private int open;
     private final ArrayDeque<Promise<Channel>> waiting = new ArrayDeque<>();
+    /** Open connections without an exchange, the most recently used last. */
+    final ArrayDeque<Channel> idle = new ArrayDeque<>();
+    /** Requests of this loop routed to the endpoint and not yet answered (for least-request balancing). */
+    int inFlight;
 
     OriginSlots(Endpoint endpoint, OriginLimits limits) {
         this.endpoint = endpoint;
@@ -79,8 +83,8 @@ final class OriginSlots {
     }
 
     /** Whether a new request would be refused: every connection taken, none idle, the queue full. */
-    boolean full(boolean idleAvailable) {
-        return !idleAvailable && !mayOpen() && waiting.size() >= limits.pendingPerLoop;
+    boolean full() {
+        return idle.isEmpty() && !mayOpen() && waiting.size() >= limits.pendingPerLoop;
     }
 
     /** The 503 for a request beyond both limits; no stack trace (hot path). */

@@ -39,6 +39,8 @@ final class IngressHandler extends ProxyHandler {
     private @Nullable InetAddress client;
     private @Nullable String clientText;
     private final String listenerName;
+    /** Where policies are enforced, for their log lines. */
+    private final String enforcedAt;
     /** Whether the first request of this HTTP/1.1 connection was seen (and, if it did not upgrade, the upgrade check removed). */
     private boolean firstRequestSeen;
 
@@ -50,6 +52,7 @@ final class IngressHandler extends ProxyHandler {
         this.http2 = http2;
         this.dedicatedPort = dedicatedPort;
         this.listenerName = dedicatedPort == 0 ? "ingress" : "ingress:" + dedicatedPort;
+        this.enforcedAt = "site " + router.site + " ingress";
     }
 
     @Override
@@ -88,7 +91,7 @@ final class IngressHandler extends ProxyHandler {
         record.route = route == null ? "default" : route.name() != null ? route.name() : "routes[" + decision.index() + ']';
         InetAddress clientIp = clientIp(ctx);
         Enforcement.enforce(table.policies(lb.key()), request, host, clientIp, router.site,
-                router.credentials.spiffeId().toString(), "site " + router.site + " ingress");
+                router.credentials.spiffeId().toString(), enforcedAt);
         RouteAction action = decision.action();
         if (action instanceof RouteAction.Redirect) {
             throw RouteException.redirect(((RouteAction.Redirect) action).status(),

@@ -30,6 +30,8 @@ final class ObsFoldGuard extends ChannelInboundHandlerAdapter {
     private int requests = 1;
     private final StringBuilder line = new StringBuilder();
     private boolean lineStart = true;
+    /** In a head line that needs no closer look (the request line, a field this guard does not follow). */
+    private boolean skippingLine;
     private boolean seenRequestLine;
     private long contentLength;
     private boolean chunked;
@@ -73,6 +75,17 @@ final class ObsFoldGuard extends ChannelInboundHandlerAdapter {
             default:
                 break;
         }
+        if (skippingLine) {
+            // Only the line's end matters: find it at once.
+            int lf = buf.indexOf(i, buf.writerIndex(), (byte) '\n');
+            if (lf < 0) {
+                return buf.writerIndex() - 1;
+            }
+            skippingLine = false;
+            seenRequestLine = true;
+            lineStart = true;
+            return lf;
+        }
         byte b = buf.getByte(i);
         if (state == State.HEAD && lineStart && seenRequestLine && (b == ' ' || b == '\t')) {
             if (!ctx.channel().hasAttr(FOLDED_REQUEST)) {
@@ -84,6 +97,11 @@ final class ObsFoldGuard extends ChannelInboundHandlerAdapter {
         if (b == '\n') {
             endOfLine();
             lineStart = true;
+            return i;
+        }
+        if (state == State.HEAD && lineStart && b != '\r' && (!seenRequestLine || !mayMatter((char) b))) {
+            skippingLine = true;
+            lineStart = false;
             return i;
         }
         lineStart = false;
@@ -173,6 +191,7 @@ final class ObsFoldGuard extends ChannelInboundHandlerAdapter {
     }
 
     private void nextRequest() {
+        skippingLine = false;
         requests++;
         state = State.HEAD;
         seenRequestLine = false;

@@ -103,13 +103,18 @@ final class Headers {
         return length > prefix && AsciiString.regionMatches(name, true, 0, HTTP2_EXTENSION_PREFIX, 0, prefix);
     }
 
+    /** The {@code via} entry of a router of {@code site} receiving HTTP/2 or HTTP/1.1. */
+    static String via(String site, boolean http2) {
+        return (http2 ? "2.0" : "1.1") + " isthmus-" + site;
+    }
+
     /**
      * Adds what a request entering the mesh at ingress should carry: {@code x-forwarded-for} and
      * {@code forwarded} (appended), {@code x-forwarded-proto}, {@code x-forwarded-host}, {@code via}
-     * (appended) and a request id when it has none. Mesh-internal headers are removed; W3C trace
-     * context headers pass unchanged.
+     * (appended, the {@link #via} entry given) and a request id when it has none. Mesh-internal headers
+     * are removed; W3C trace context headers pass unchanged.
      */
-    static void addIngressHeaders(HttpMessage request, SocketAddress client, String site, boolean http2) {
+    static void addIngressHeaders(HttpMessage request, SocketAddress client, String via) {
         HttpHeaders headers = request.headers();
         removeInternal(headers);
         String host = headers.get(HttpHeaderNames.HOST);
@@ -141,7 +146,6 @@ final class Headers {
         forwarded.append(forwarded.length() == 0 ? "" : ";").append("proto=http");
         String previousForwarded = headers.get(FORWARDED);
         headers.set(FORWARDED, previousForwarded == null ? forwarded : previousForwarded + ", " + forwarded);
-        String via = (http2 ? "2.0" : "1.1") + " isthmus-" + site;
         String previousVia = headers.get(VIA);
         headers.set(VIA, previousVia == null ? via : previousVia + ", " + via);
         if (!headers.contains(REQUEST_ID)) {

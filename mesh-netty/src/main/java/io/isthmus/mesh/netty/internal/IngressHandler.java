@@ -41,6 +41,8 @@ final class IngressHandler extends ProxyHandler {
     private final String listenerName;
     /** Where policies are enforced, for their log lines. */
     private final String enforcedAt;
+    /** This router's {@code via} entry. */
+    private final String via;
     /** Whether the first request of this HTTP/1.1 connection was seen (and, if it did not upgrade, the upgrade check removed). */
     private boolean firstRequestSeen;
 
@@ -53,6 +55,7 @@ final class IngressHandler extends ProxyHandler {
         this.dedicatedPort = dedicatedPort;
         this.listenerName = dedicatedPort == 0 ? "ingress" : "ingress:" + dedicatedPort;
         this.enforcedAt = "site " + router.site + " ingress";
+        this.via = Headers.via(router.site, http2);
     }
 
     @Override
@@ -115,7 +118,7 @@ final class IngressHandler extends ProxyHandler {
             requestTimeoutMillis = timeout.toMillis();
         }
         Headers.removeHopByHop(request);
-        Headers.addIngressHeaders(request, ctx.channel().remoteAddress(), router.site, http2);
+        Headers.addIngressHeaders(request, ctx.channel().remoteAddress(), via);
         String site = Failover.chooseSite(router, tunnels, table, pool);
         record.poolSite = site;
         if (site.equals(router.site)) {

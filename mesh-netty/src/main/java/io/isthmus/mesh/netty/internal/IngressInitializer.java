@@ -84,14 +84,33 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
      */
     static final io.netty.handler.codec.http2.Http2HeadersEncoder.SensitivityDetector NOT_INDEXED =
             new io.netty.handler.codec.http2.Http2HeadersEncoder.SensitivityDetector() {
-                private final java.util.Set<AsciiString> names = java.util.Set.of(
+                private final AsciiString[] names = {
                         AsciiString.cached("x-request-id"), AsciiString.cached("traceparent"),
                         AsciiString.cached("tracestate"), AsciiString.cached("authorization"),
-                        AsciiString.cached("cookie"), AsciiString.cached("set-cookie"));
+                        AsciiString.cached("cookie"), AsciiString.cached("set-cookie")};
+                /** Bit n set when one of the names has n characters: most fields are passed over on their length. */
+                private final long lengths = lengthsOf(names);
 
                 @Override
                 public boolean isSensitive(CharSequence name, CharSequence value) {
-                    return names.contains(AsciiString.of(name));
+                    int length = name.length();
+                    if (length >= Long.SIZE || (lengths & 1L << length) == 0) {
+                        return false;
+                    }
+                    for (AsciiString candidate : names) {
+                        if (candidate.length() == length && candidate.contentEqualsIgnoreCase(name)) {
+                            return true;
+                        }
+                    }
+                    return false;
+                }
+
+                private long lengthsOf(AsciiString[] all) {
+                    long bits = 0;
+                    for (AsciiString n : all) {
+                        bits |= 1L << n.length();
+                    }
+                    return bits;
                 }
             };
 

@@ -17,7 +17,7 @@ class HeadersTest {
         HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
         request.headers().set("host", "app:8080").set("forwarded", "for=192.0.2.60");
         Headers.addIngressHeaders(request, new InetSocketAddress(InetAddress.getByName("2001:db8::17"), 4711),
-                "tokyo", true);
+                Headers.via("tokyo", true));
         assertThat(request.headers().get("forwarded"))
                 .isEqualTo("for=192.0.2.60, for=\"[2001:db8:0:0:0:0:0:17]\";host=\"app:8080\";proto=http");
         assertThat(request.headers().get("x-forwarded-for")).isEqualTo("2001:db8:0:0:0:0:0:17");

@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /** Header rewriting shared by every hop: hop-by-hop removal, forwarding headers, mesh-internal headers. */
 final class Headers {
@@ -70,18 +71,20 @@ final class Headers {
             return;
         }
         boolean chunked = false;
+        List<CharSequence> named = null;
         for (CharSequence name : found) {
             if (HttpHeaderNames.CONNECTION.contentEqualsIgnoreCase(name)) {
-                for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
-                    for (String token : connection.split(",")) {
-                        String named = token.trim();
-                        if (!named.isEmpty()) {
-                            headers.remove(named);
-                        }
-                    }
+                Iterator<? extends CharSequence> values = headers.valueCharSequenceIterator(HttpHeaderNames.CONNECTION);
+                while (values.hasNext()) {
+                    named = namedIn(values.next(), named);
                 }
             } else if (HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name)) {
                 chunked |= HttpUtil.isTransferEncodingChunked(message);
+            }
+        }
+        if (named != null) {
+            for (CharSequence name : named) {
+                headers.remove(name);
             }
         }
         for (CharSequence name : found) {
@@ -90,6 +93,39 @@ final class Headers {
         if (chunked && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
+    }
+
+    /**
+     * Adds to {@code into} (made when needed) the header names a Connection value lists, except those
+     * removed as hop-by-hop anyway (such as {@code keep-alive}); returns the list.
+     */
+    private static @Nullable List<CharSequence> namedIn(CharSequence connection, @Nullable List<CharSequence> into) {
+        int length = connection.length();
+        int start = 0;
+        while (start < length) {
+            int end = start;
+            while (end < length && connection.charAt(end) != ',') {
+                end++;
+            }
+            int next = end + 1;
+            while (start < end && (connection.charAt(start) == ' ' || connection.charAt(start) == '\t')) {
+                start++;
+            }
+            while (end > start && (connection.charAt(end - 1) == ' ' || connection.charAt(end - 1) == '\t')) {
+                end--;
+            }
+            if (end > start) {
+                CharSequence token = connection.subSequence(start, end);
+                if (!isHopByHop(token)) {
+                    if (into == null) {
+                        into = new ArrayList<>(2);
+                    }
+                    into.add(token);
+                }
+            }
+            start = next;
+        }
+        return into;
     }
 
     private static boolean isHopByHop(CharSequence name) {

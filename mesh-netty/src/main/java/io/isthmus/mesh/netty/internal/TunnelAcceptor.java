@@ -61,6 +61,8 @@ final class TunnelAcceptor extends ChannelInitializer<Channel> {
                 refuse(ctx, e.getMessage());
                 return;
             }
+            // Only a failed handshake closes with a linger; the tunnel's reads and writes no longer pass it.
+            ctx.pipeline().remove(LingeringClose.class);
             Http2FrameCodec codec = IngressInitializer.serverCodec(router.settings, TunnelClient.STREAM_WINDOW,
                     router.drainMillis());
             ctx.pipeline().addLast(codec, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {

@@ -95,7 +95,8 @@ final class ResponseDeadlines {
         }
 
         void append(Waiter waiter) {
-            waiter.deadline = System.nanoTime() + timeoutNanos;
+            long now = System.nanoTime();
+            waiter.deadline = now + timeoutNanos;
             waiter.lane = this;
             waiter.previous = last;
             waiter.next = null;
@@ -106,7 +107,8 @@ final class ResponseDeadlines {
             }
             last = waiter;
             if (timer == null) {
-                timer = loop.schedule(this, timeoutNanos, TimeUnit.NANOSECONDS);
+                // Set for the first entry's deadline: this one's, unless an expiry in progress re-arms.
+                timer = loop.schedule(this, Math.max(0, first.deadline - now), TimeUnit.NANOSECONDS);
             }
         }
 
@@ -138,7 +140,10 @@ final class ResponseDeadlines {
                 head.expired();
             }
             head = first;
-            if (head != null && timer == null) {
+            if (head == null) {
+                // Nothing waits: forget the lane (routes' timeouts change with the configuration).
+                LANES.get().remove(this);
+            } else if (timer == null) {
                 timer = loop.schedule(this, Math.max(0, head.deadline - now), TimeUnit.NANOSECONDS);
             }
         }

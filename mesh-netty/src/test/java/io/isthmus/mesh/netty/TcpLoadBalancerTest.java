@@ -97,7 +97,11 @@ class TcpLoadBalancerTest {
         assertThat(new String(roundTrip(port, "hello, osaka".getBytes()))).isEqualTo("hello, osaka");
     }
 
-    @Test
+    /**
+     * Repeated: the end of the upload (the client's FIN) and the back-pressure of the echo race, and a
+     * relay that asked a socket whose input had ended for more input lost the tail in about 1 run in 20.
+     */
+    @org.junit.jupiter.api.RepeatedTest(5)
     void pipesFourMebibytesIntactWithBackPressure() throws Exception {
         int port = tcpLoadBalancer("echo", "osaka");
         byte[] payload = new byte[4 << 20];

@@ -43,8 +43,19 @@ final class TcpRelay {
 
     /** Starts reading on both channels. */
     static void start(Channel a, Channel b) {
-        a.config().setAutoRead(true);
-        b.config().setAutoRead(true);
+        resumeReading(a);
+        resumeReading(b);
+    }
+
+    /**
+     * Reads from {@code ch} again, unless it is closed or its input has ended: asking the transport for
+     * more input after the peer's FIN fails (with epoll, the socket is no longer watched for reading),
+     * and that failure would close a connection that still has bytes to deliver the other way.
+     */
+    static void resumeReading(Channel ch) {
+        if (ch.isActive() && !(ch instanceof DuplexChannel && ((DuplexChannel) ch).isInputShutdown())) {
+            ch.config().setAutoRead(true);
+        }
     }
 
     /**
@@ -81,8 +92,8 @@ final class TcpRelay {
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (ctx.channel().isWritable() && peer.isActive()) {
-                peer.config().setAutoRead(true);
+            if (ctx.channel().isWritable()) {
+                resumeReading(peer);
             }
             ctx.fireChannelWritabilityChanged();
         }
@@ -192,8 +203,8 @@ final class TcpRelay {
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             Channel p = peer;
-            if (ctx.channel().isWritable() && p != null && p.isActive()) {
-                p.config().setAutoRead(true);
+            if (ctx.channel().isWritable() && p != null) {
+                resumeReading(p);
             }
             ctx.fireChannelWritabilityChanged();
         }

@@ -232,6 +232,7 @@ public final class RouterDaemon implements AutoCloseable {
                 .tunnelAddress(config.tunnelAddress())
                 .listener(new Listener())
                 .meterRegistry(registry);
+        config.configureRouter(builder); // the router.* settings; extensions may still override them
         for (DaemonExtension extension : extensions) {
             extension.configure(builder, config);
         }

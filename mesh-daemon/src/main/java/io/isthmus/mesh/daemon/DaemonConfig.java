@@ -81,6 +81,22 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   routerPods:                  # every router pod goes into the surfaced Services' EndpointSlices
  *     namespace: isthmus-system  # default: POD_NAMESPACE
  *     labels: {app.kubernetes.io/name: isthmus-router}
+ * router:                        # the data plane's size and limits; shown: MeshRouter.Builder's defaults
+ *   ioThreads: 2                 # default: the processors the JVM sees; e.g. the pod's CPU limit
+ *   maxConnections: 10000        # open connections per listener (ingress, tunnels)
+ *   maxConcurrentStreams: 250    # per HTTP/2 connection of a client or peer router
+ *   maxInitialLineLength: 8192   # bytes of an HTTP/1.1 request line; beyond: 414
+ *   maxHeaderSize: 16384         # bytes of a request's header fields; beyond: 431
+ *   maxHeaderCount: 100          # header fields of a request; beyond: 431
+ *   requestHeaderTimeout: 10s    # for an HTTP/1.1 client to send a request head
+ *   maxConnectionsPerOrigin: 1024      # to one origin endpoint, shared by the I/O threads
+ *   maxPendingRequestsPerOrigin: 1024  # waiting for such a connection; beyond: 503 origin_overloaded
+ *   tunnelConnectionsPerSite: 1  # per I/O thread and remote site, 1-16
+ *   circuitBreakerOpenDuration: 5s
+ *   connectTimeout: 5s           # TCP and TLS, to origins and peer routers
+ *   responseTimeout: 30s         # for a response head; then 504
+ *   idleTimeout: 60s             # of an unused origin connection
+ *   localSiteFirst: false        # true: this site's healthy origins before other sites' of a priority
  * }</pre>
  *
  * <p>With {@code kubernetes.enabled}, the pod's Downward API variables {@code POD_IP} (or
@@ -92,6 +108,15 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * flag ({@code --site}, {@code --tunnel-port}, or {@code --set tunnel.port=0}). A bad or missing
  * value fails {@link #load(Path, Map, Map)} with a {@link DaemonConfigException} that names its
  * source and setting. Immutable.
+ *
+ * <p>The {@code router.*} settings ({@code ISTHMUS_ROUTER_IO_THREADS}, {@code --router-io-threads})
+ * are those of {@link MeshRouter.Builder}, which documents each one and holds the defaults: a setting
+ * left out keeps the builder's default. Sizes are integers, durations are written like {@code 5s}.
+ * {@link #load(Path, Map, Map)} checks their syntax; the router checks their ranges when
+ * {@link RouterDaemon#start(DaemonConfig, List)} configures it, before it reads the store or binds a
+ * port, and a value it refuses fails the start with a {@link DaemonConfigException} naming the setting
+ * (e.g. {@code ISTHMUS_ROUTER_IO_THREADS: router.ioThreads: 0 (expected: > 0)}). Extensions
+ * ({@link DaemonExtension#configure}) see the builder after these settings and may override them.
  */
 public final class DaemonConfig {
 

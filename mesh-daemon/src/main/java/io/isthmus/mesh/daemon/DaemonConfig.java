@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.isthmus.mesh.k8s.ServiceSurfacer;
 import io.isthmus.mesh.model.Site;
+import io.isthmus.mesh.netty.MeshRouter;
 import io.isthmus.mesh.pki.SpiffeId;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -21,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -79,6 +81,22 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  *   routerPods:                  # every router pod goes into the surfaced Services' EndpointSlices
  *     namespace: isthmus-system  # default: POD_NAMESPACE
  *     labels: {app.kubernetes.io/name: isthmus-router}
+ * router:                        # the data plane's size and limits; shown: MeshRouter.Builder's defaults
+ *   ioThreads: 2                 # default: the processors the JVM sees; e.g. the pod's CPU limit
+ *   maxConnections: 10000        # open connections per listener (ingress, tunnels)
+ *   maxConcurrentStreams: 250    # per HTTP/2 connection of a client or peer router
+ *   maxInitialLineLength: 8192   # bytes of an HTTP/1.1 request line; beyond: 414
+ *   maxHeaderSize: 16384         # bytes of a request's header fields; beyond: 431
+ *   maxHeaderCount: 100          # header fields of a request; beyond: 431
+ *   requestHeaderTimeout: 10s    # for an HTTP/1.1 client to send a request head
+ *   maxConnectionsPerOrigin: 1024      # to one origin endpoint, shared by the I/O threads
+ *   maxPendingRequestsPerOrigin: 1024  # waiting for such a connection; beyond: 503 origin_overloaded
+ *   tunnelConnectionsPerSite: 1  # per I/O thread and remote site, 1-16
+ *   circuitBreakerOpenDuration: 5s
+ *   connectTimeout: 5s           # TCP and TLS, to origins and peer routers
+ *   responseTimeout: 30s         # for a response head; then 504
+ *   idleTimeout: 60s             # of an unused origin connection
+ *   localSiteFirst: false        # true: this site's healthy origins before other sites' of a priority
  * }</pre>
  *
  * <p>With {@code kubernetes.enabled}, the pod's Downward API variables {@code POD_IP} (or
@@ -90,12 +108,24 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * flag ({@code --site}, {@code --tunnel-port}, or {@code --set tunnel.port=0}). A bad or missing
  * value fails {@link #load(Path, Map, Map)} with a {@link DaemonConfigException} that names its
  * source and setting. Immutable.
+ *
+ * <p>The {@code router.*} settings ({@code ISTHMUS_ROUTER_IO_THREADS}, {@code --router-io-threads})
+ * are those of {@link MeshRouter.Builder}, which documents each one and holds the defaults: a setting
+ * left out keeps the builder's default. Sizes are integers, durations are written like {@code 5s}.
+ * {@link #load(Path, Map, Map)} checks their syntax; the router checks their ranges when
+ * {@link RouterDaemon#start(DaemonConfig, List)} configures it, before it reads the store or binds a
+ * port, and a value it refuses fails the start with a {@link DaemonConfigException} naming the setting
+ * (e.g. {@code ISTHMUS_ROUTER_IO_THREADS: router.ioThreads: 0 (expected: > 0)}). Extensions
+ * ({@link DaemonExtension#configure}) see the builder after these settings and may override them.
  */
 public final class DaemonConfig {
 
-    private enum Type { STRING, PORT, BOOLEAN, PATH, LIST, DURATION, ROLES, LABELS }
+    private enum Type { STRING, PORT, BOOLEAN, PATH, LIST, DURATION, ROLES, LABELS, INTEGER }
 
     private static final Map<String, Type> SETTINGS = new LinkedHashMap<>();
+
+    /** The {@code router.*} settings: each one's {@link MeshRouter.Builder} method, by dotted name. */
+    private static final Map<String, BiConsumer<MeshRouter.Builder, Object>> ROUTER = new LinkedHashMap<>();
 
     static {
         SETTINGS.put("site", Type.STRING);
@@ -142,6 +172,26 @@ public final class DaemonConfig {
         SETTINGS.put("kubernetes.serviceType", Type.STRING);
         SETTINGS.put("kubernetes.routerPods.namespace", Type.STRING);
         SETTINGS.put("kubernetes.routerPods.labels", Type.LABELS);
+        router("ioThreads", Type.INTEGER, (b, v) -> b.ioThreads((Integer) v));
+        router("maxConnections", Type.INTEGER, (b, v) -> b.maxConnections((Integer) v));
+        router("maxConcurrentStreams", Type.INTEGER, (b, v) -> b.maxConcurrentStreams((Integer) v));
+        router("maxInitialLineLength", Type.INTEGER, (b, v) -> b.maxInitialLineLength((Integer) v));
+        router("maxHeaderSize", Type.INTEGER, (b, v) -> b.maxHeaderSize((Integer) v));
+        router("maxHeaderCount", Type.INTEGER, (b, v) -> b.maxHeaderCount((Integer) v));
+        router("requestHeaderTimeout", Type.DURATION, (b, v) -> b.requestHeaderTimeout((Duration) v));
+        router("maxConnectionsPerOrigin", Type.INTEGER, (b, v) -> b.maxConnectionsPerOrigin((Integer) v));
+        router("maxPendingRequestsPerOrigin", Type.INTEGER, (b, v) -> b.maxPendingRequestsPerOrigin((Integer) v));
+        router("tunnelConnectionsPerSite", Type.INTEGER, (b, v) -> b.tunnelConnectionsPerSite((Integer) v));
+        router("circuitBreakerOpenDuration", Type.DURATION, (b, v) -> b.circuitBreakerOpenDuration((Duration) v));
+        router("connectTimeout", Type.DURATION, (b, v) -> b.connectTimeout((Duration) v));
+        router("responseTimeout", Type.DURATION, (b, v) -> b.responseTimeout((Duration) v));
+        router("idleTimeout", Type.DURATION, (b, v) -> b.idleTimeout((Duration) v));
+        router("localSiteFirst", Type.BOOLEAN, (b, v) -> b.localSiteFirst((Boolean) v));
+    }
+
+    private static void router(String name, Type type, BiConsumer<MeshRouter.Builder, Object> method) {
+        SETTINGS.put("router." + name, type);
+        ROUTER.put("router." + name, method);
     }
 
     /** The Downward API variables the Kubernetes integration reads. */
@@ -191,6 +241,7 @@ public final class DaemonConfig {
     private final String kubernetesRouterPodsNamespace;
     private final Map<String, String> kubernetesRouterPodsLabels;
     private final Map<String, String> downwardApi;
+    private final Map<String, RouterValue> router;
 
     private DaemonConfig(Values v) {
         site = v.string("site", null);
@@ -369,6 +420,33 @@ public final class DaemonConfig {
             throw v.bad("kubernetes.enabled", "true but the environment has no POD_IP (expected: the pod IP from "
                     + "the Downward API, env POD_IP with fieldRef status.podIP)");
         }
+        Map<String, RouterValue> routerValues = new LinkedHashMap<>();
+        for (String key : ROUTER.keySet()) {
+            Value raw = v.values.get(key);
+            if (raw == null) {
+                continue;
+            }
+            Object value;
+            String shown;
+            switch (SETTINGS.get(key)) {
+                case INTEGER:
+                    int i = v.integer(key);
+                    value = i;
+                    shown = Integer.toString(i);
+                    break;
+                case DURATION:
+                    // Zero and the upper bound are the router's to refuse (configureRouter).
+                    value = v.duration(key, Duration.ZERO, true);
+                    shown = "\"" + v.text(key) + "\"";
+                    break;
+                default:
+                    value = v.bool(key, false);
+                    shown = value.toString();
+                    break;
+            }
+            routerValues.put(key, new RouterValue(value, shown, raw.source));
+        }
+        router = Collections.unmodifiableMap(routerValues);
     }
 
     /**
@@ -444,6 +522,27 @@ public final class DaemonConfig {
      */
     public static List<String> settings() {
         return List.copyOf(SETTINGS.keySet());
+    }
+
+    /**
+     * Returns how a setting's value looks on the command line, e.g. {@code N} for an integer or
+     * {@code DURATION} for a duration such as {@code 5s}.
+     */
+    static String valueLabel(String setting) {
+        Type type = SETTINGS.get(setting);
+        if (type == null) {
+            return "VALUE";
+        }
+        switch (type) {
+            case INTEGER:
+                return "N";
+            case DURATION:
+                return "DURATION";
+            case BOOLEAN:
+                return "true|false";
+            default:
+                return "VALUE";
+        }
     }
 
     private static URI joinServer(Values v, String server) {
@@ -704,6 +803,48 @@ public final class DaemonConfig {
         return storeCheckInterval;
     }
 
+    /**
+     * Returns the {@code router.*} settings that were given, by dotted name, e.g.
+     * {@code router.ioThreads} to an {@link Integer}; the router's own defaults apply to the others.
+     */
+    Map<String, Object> routerSettings() {
+        Map<String, Object> values = new LinkedHashMap<>();
+        router.forEach((key, value) -> values.put(key, value.value));
+        return values;
+    }
+
+    /**
+     * Applies the {@code router.*} settings that were given to a router's builder; the others keep the
+     * builder's defaults. The builder checks the values' ranges.
+     *
+     * @throws DaemonConfigException naming the source and setting of a value the builder refuses
+     */
+    void configureRouter(MeshRouter.Builder builder) {
+        router.forEach((key, value) -> {
+            try {
+                ROUTER.get(key).accept(builder, value.value);
+            } catch (IllegalArgumentException e) {
+                String message = String.valueOf(e.getMessage());
+                int expected = message.indexOf(" (expected: ");
+                throw new DaemonConfigException(value.source, key,
+                        value.shown + (expected >= 0 ? message.substring(expected) : " (" + message + ")"));
+            }
+        });
+    }
+
+    /** A {@code router.*} setting's typed value, its text for messages and where it came from. */
+    private static final class RouterValue {
+        final Object value;
+        final String shown;
+        final String source;
+
+        RouterValue(Object value, String shown, String source) {
+            this.value = value;
+            this.shown = shown;
+            this.source = source;
+        }
+    }
+
     /** A setting's value and where it came from. */
     private static final class Value {
         final Object value;
@@ -898,6 +1039,15 @@ public final class DaemonConfig {
             }
             items.removeIf(String::isEmpty);
             return items;
+        }
+
+        int integer(String key) {
+            String value = requireNonNull(scalar(key), key);
+            try {
+                return Integer.parseInt(value.trim());
+            } catch (NumberFormatException e) {
+                throw bad(key, "\"" + value + "\" (expected: an integer)");
+            }
         }
 
         Duration duration(String key, Duration fallback, boolean zeroAllowed) {

@@ -11,7 +11,10 @@ import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The daemon's command line: {@code java -jar isthmus-daemon.jar --config daemon.yaml [flags]}.
@@ -20,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "isthmus-daemon", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs the Isthmus router of one site with its admin API.",
-        versionProvider = DaemonMain.Version.class)
+        versionProvider = DaemonMain.Version.class, modelTransformer = DaemonMain.RouterFlags.class)
 public final class DaemonMain implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "YAML settings file")
@@ -51,6 +54,9 @@ public final class DaemonMain implements Callable<Integer> {
     @Nullable String joinServerIdentity;
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "any setting, e.g. --set admin.tls.enabled=false")
     Map<String, String> set = new LinkedHashMap<>();
+
+    @Spec
+    @Nullable CommandSpec spec;
 
     /** Creates the command; picocli fills in the options. */
     public DaemonMain() {}
@@ -92,6 +98,11 @@ public final class DaemonMain implements Callable<Integer> {
         put(flags, "join.server", joinServer);
         put(flags, "join.caBundle", joinCaBundle);
         put(flags, "join.serverIdentity", joinServerIdentity);
+        CommandSpec command = spec;
+        for (String key : RouterFlags.settings()) {
+            OptionSpec option = command == null ? null : command.findOption(DaemonConfig.flagName(key));
+            put(flags, key, option == null ? null : option.<String>getValue());
+        }
         RouterDaemon daemon;
         try {
             DaemonConfig settings = DaemonConfig.load(config, System.getenv(), flags);
@@ -121,6 +132,33 @@ public final class DaemonMain implements Callable<Integer> {
     private static void put(Map<String, String> flags, String key, @Nullable String value) {
         if (value != null) {
             flags.put(key, value);
+        }
+    }
+
+    /**
+     * Adds a flag for each {@code router.*} setting, named after it ({@code router.ioThreads} is
+     * {@code --router-io-threads}).
+     */
+    static final class RouterFlags implements CommandLine.IModelTransformer {
+
+        static List<String> settings() {
+            return DaemonConfig.settings().stream().filter(key -> key.startsWith("router.")).toList();
+        }
+
+        @Override
+        public CommandSpec transform(CommandSpec command) {
+            for (String key : settings()) {
+                OptionSpec.Builder option = OptionSpec.builder(DaemonConfig.flagName(key))
+                        .type(String.class)
+                        .paramLabel(DaemonConfig.valueLabel(key))
+                        .description("the router's " + key.substring("router.".length())
+                                + " (default: the router's own)");
+                if (DaemonConfig.valueLabel(key).equals("true|false")) {
+                    option.arity("0..1").fallbackValue("true");
+                }
+                command.addOption(option.build());
+            }
+            return command;
         }
     }
 

@@ -209,7 +209,8 @@ public final class RouterDaemon implements AutoCloseable {
      * @param config the settings
      * @param extensions started once the router runs, closed before it; e.g. Kubernetes integration
      * @return the running daemon; the caller closes it
-     * @throws DaemonConfigException when a setting does not work out (e.g. credentials of another site)
+     * @throws DaemonConfigException when a setting does not work out (e.g. credentials of another site, or a
+     *     {@code router.*} value out of the router's range)
      * @throws io.isthmus.mesh.MeshException when a listener cannot be bound or the credentials cannot be read
      */
     public static RouterDaemon start(DaemonConfig config, List<DaemonExtension> extensions) {
@@ -226,15 +227,18 @@ public final class RouterDaemon implements AutoCloseable {
     }
 
     private void run() {
-        loadConfiguration();
         MeshRouter.Builder builder = MeshRouter.builder(credentials, local)
                 .ingressAddress(config.ingressAddress())
                 .tunnelAddress(config.tunnelAddress())
                 .listener(new Listener())
                 .meterRegistry(registry);
+        // The router.* settings, before the store is read: a value the router refuses fails at once.
+        // Extensions configure after them and may override them.
+        config.configureRouter(builder);
         for (DaemonExtension extension : extensions) {
             extension.configure(builder, config);
         }
+        loadConfiguration();
         MeshRouter r = builder.build().start();
         router = r;
         routerStarted = true;

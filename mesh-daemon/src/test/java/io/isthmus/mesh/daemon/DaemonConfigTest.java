@@ -3,6 +3,9 @@ package io.isthmus.mesh.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.isthmus.mesh.config.ConfigStore;
+import io.isthmus.mesh.netty.MeshRouter;
+import io.isthmus.mesh.pki.MeshCertificateAuthority;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -155,6 +158,102 @@ class DaemonConfigTest {
         assertThatThrownBy(() -> DaemonConfig.load(null, pod, Map.of("site", "tokyo", "dev.generateCa", "true",
                 "credentials.reloadInterval", "0s")))
                 .hasMessageContaining("credentials.reloadInterval");
+    }
+
+    @Test
+    void routerSettingsLayerFileEnvironmentAndFlagsAndLeaveTheRestToTheRouter() throws IOException {
+        Path file = file("site: tokyo\ndev: {generateCa: true}\nrouter:\n  ioThreads: 2\n  maxHeaderCount: 50\n"
+                + "  requestHeaderTimeout: 3s\n  localSiteFirst: true\n");
+        DaemonConfig config = DaemonConfig.load(file,
+                Map.of("ISTHMUS_ROUTER_MAX_HEADER_COUNT", "40", "ISTHMUS_ROUTER_IDLE_TIMEOUT", "90s",
+                        "ISTHMUS_ROUTER_MAX_CONNECTIONS_PER_ORIGIN", "8"),
+                Map.of("router.maxConnectionsPerOrigin", "4", "router.maxPendingRequestsPerOrigin", "0"));
+        assertThat(config.routerSettings()).containsOnly(
+                Map.entry("router.ioThreads", 2),                                   // file
+                Map.entry("router.maxHeaderCount", 40),                             // env beats file
+                Map.entry("router.requestHeaderTimeout", Duration.ofSeconds(3)),
+                Map.entry("router.maxConnectionsPerOrigin", 4),                     // flag beats env
+                Map.entry("router.maxPendingRequestsPerOrigin", 0),
+                Map.entry("router.idleTimeout", Duration.ofSeconds(90)),
+                Map.entry("router.localSiteFirst", true));
+
+        DaemonConfig none = DaemonConfig.load(null, Map.of(), Map.of("site", "tokyo", "dev.generateCa", "true"));
+        assertThat(none.routerSettings()).as("unset: the router's defaults").isEmpty();
+        assertThat(DaemonConfig.envName("router.ioThreads")).isEqualTo("ISTHMUS_ROUTER_IO_THREADS");
+        assertThat(DaemonConfig.flagName("router.maxPendingRequestsPerOrigin"))
+                .isEqualTo("--router-max-pending-requests-per-origin");
+    }
+
+    @Test
+    void rejectsRouterValuesThatDoNotParseNamingTheirSource() throws IOException {
+        Map<String, String> dev = Map.of("site", "tokyo", "dev.generateCa", "true");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), with(dev, "router.maxHeaderCount", "many")))
+                .isInstanceOf(DaemonConfigException.class)
+                .hasMessage("--router-max-header-count: router.maxHeaderCount: \"many\" (expected: an integer)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of("ISTHMUS_ROUTER_IO_THREADS", "1.5"), dev))
+                .hasMessage("ISTHMUS_ROUTER_IO_THREADS: router.ioThreads: \"1.5\" (expected: an integer)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of("ISTHMUS_ROUTER_RESPONSE_TIMEOUT", "soon"), dev))
+                .hasMessage("ISTHMUS_ROUTER_RESPONSE_TIMEOUT: router.responseTimeout: \"soon\" "
+                        + "(expected: a duration >= 0 such as 500ms, 5s, 1m)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), with(dev, "router.connectTimeout", "-5s")))
+                .hasMessage("--router-connect-timeout: router.connectTimeout: \"-5s\" "
+                        + "(expected: a duration >= 0 such as 500ms, 5s, 1m)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), with(dev, "router.localSiteFirst", "yes")))
+                .hasMessage("--router-local-site-first: router.localSiteFirst: \"yes\" (expected: true or false)");
+        Path list = file("site: tokyo\ndev: {generateCa: true}\nrouter: {maxConnections: [1, 2]}\n");
+        assertThatThrownBy(() -> DaemonConfig.load(list, Map.of(), Map.of()))
+                .hasMessage("daemon.yaml: router.maxConnections: [1, 2] (expected: a single value)");
+    }
+
+    @Test
+    void rejectsUnknownRouterSettingsLikeAnyOther() throws IOException {
+        Path file = file("site: tokyo\ndev: {generateCa: true}\nrouter:\n  ioThread: 2\n");
+        assertThatThrownBy(() -> DaemonConfig.load(file, Map.of(), Map.of()))
+                .isInstanceOf(DaemonConfigException.class)
+                .hasMessageStartingWith("daemon.yaml: router.ioThread: unknown setting (expected: one of site, ")
+                .hasMessageContaining("router.ioThreads, router.maxConnections,");
+        Path scalar = file("site: tokyo\ndev: {generateCa: true}\nrouter: fast\n");
+        assertThatThrownBy(() -> DaemonConfig.load(scalar, Map.of(), Map.of()))
+                .hasMessageStartingWith("daemon.yaml: router: unknown setting");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), Map.of("site", "tokyo", "dev.generateCa", "true",
+                "router.maxHeaders", "10")))
+                .hasMessageStartingWith("--set: router.maxHeaders: unknown setting");
+    }
+
+    @Test
+    void valuesTheRouterRefusesFailWithItsExpectationNamingTheSetting() throws IOException {
+        MeshRouter.Builder builder = MeshRouter.builder(
+                MeshCertificateAuthority.create("dev.isthmus.local").issueSite("tokyo"), ConfigStore.inMemory());
+        Map<String, String> dev = Map.of("site", "tokyo", "dev.generateCa", "true");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of("ISTHMUS_ROUTER_IO_THREADS", "0"), dev)
+                .configureRouter(builder))
+                .isInstanceOf(DaemonConfigException.class)
+                .hasMessage("ISTHMUS_ROUTER_IO_THREADS: router.ioThreads: 0 (expected: > 0)");
+        Path file = file("site: tokyo\ndev: {generateCa: true}\nrouter: {maxHeaderSize: 512}\n");
+        assertThatThrownBy(() -> DaemonConfig.load(file, Map.of(), Map.of()).configureRouter(builder))
+                .hasMessage("daemon.yaml: router.maxHeaderSize: 512 (expected: >= 1024)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), with(dev, "router.maxPendingRequestsPerOrigin", "-1"))
+                .configureRouter(builder))
+                .hasMessage("--router-max-pending-requests-per-origin: router.maxPendingRequestsPerOrigin: -1 "
+                        + "(expected: >= 0)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), with(dev, "router.tunnelConnectionsPerSite", "17"))
+                .configureRouter(builder))
+                .hasMessage("--router-tunnel-connections-per-site: router.tunnelConnectionsPerSite: 17 (expected: 1-16)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), with(dev, "router.requestHeaderTimeout", "0s"))
+                .configureRouter(builder))
+                .hasMessage("--router-request-header-timeout: router.requestHeaderTimeout: \"0s\" "
+                        + "(expected: > 0 and < 24 days)");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of("ISTHMUS_ROUTER_IDLE_TIMEOUT", "PT720H"), dev)
+                .configureRouter(builder))
+                .hasMessage("ISTHMUS_ROUTER_IDLE_TIMEOUT: router.idleTimeout: \"PT720H\" (expected: > 0 and < 24 days)");
+
+        DaemonConfig.load(null, Map.of(), with(dev, "router.maxPendingRequestsPerOrigin", "0")).configureRouter(builder);
+    }
+
+    private static Map<String, String> with(Map<String, String> settings, String key, String value) {
+        Map<String, String> all = new java.util.HashMap<>(settings);
+        all.put(key, value);
+        return all;
     }
 
     @Test

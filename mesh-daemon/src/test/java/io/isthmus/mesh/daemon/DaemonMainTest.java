@@ -41,4 +41,29 @@ class DaemonMainTest {
         assertThat(code).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("--set: tunnel.prot: unknown setting");
     }
+
+    @Test
+    void takesEveryRouterSettingAsAFlagOfItsOwn() {
+        CommandLine command = new CommandLine(new DaemonMain());
+        for (String setting : DaemonConfig.settings()) {
+            if (setting.startsWith("router.")) {
+                assertThat(command.getCommandSpec().findOption(DaemonConfig.flagName(setting))).as(setting).isNotNull();
+            }
+        }
+        assertThat(command.getUsageMessage()).contains("--router-io-threads=N")
+                .contains("--router-request-header-timeout=DURATION");
+
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream original = System.err;
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = command.execute("--site", "tokyo", "--dev-generate-ca", "--router-max-header-count", "many");
+        } finally {
+            System.setErr(original);
+        }
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains(
+                "isthmus-daemon: --router-max-header-count: router.maxHeaderCount: \"many\" (expected: an integer)");
+    }
 }

@@ -41,6 +41,8 @@ class DeployManifestsTest {
             "spec.nodeName", "node-1",
             "metadata.name", "isthmus-router-x7k2p",
             "metadata.namespace", "isthmus-system");
+    /** What the Downward API gives the container for its resources (a CPU limit of 2 cores). */
+    private static final Map<String, String> RESOURCES = Map.of("limits.cpu", "2");
 
     @TempDir
     Path dir;
@@ -77,6 +79,8 @@ class DeployManifestsTest {
         Map<String, String> env = new HashMap<>();
         for (EnvVar var : container.getEnv()) {
             env.put(var.getName(), var.getValueFrom() == null ? var.getValue()
+                    : var.getValueFrom().getResourceFieldRef() != null
+                    ? RESOURCES.get(var.getValueFrom().getResourceFieldRef().getResource())
                     : FIELDS.get(var.getValueFrom().getFieldRef().getFieldPath()));
         }
         env.put("KUBERNETES_SERVICE_HOST", "10.96.0.1"); // set by the kubelet in every pod
@@ -131,6 +135,16 @@ class DeployManifestsTest {
         assertThat(router.getSpec().getTemplate().getMetadata().getLabels())
                 .containsAllEntriesOf(config.kubernetesRouterPodsLabels());
         assertThat(config.kubernetesApiServer()).as("the in-cluster service account").isNull();
+    }
+
+    @Test
+    void ioThreadsFollowTheContainersCpuLimit() {
+        EnvVar ioThreads = container.getEnv().stream().filter(v -> v.getName().equals(
+                DaemonConfig.envName("router.ioThreads"))).findFirst().orElseThrow();
+        assertThat(ioThreads.getValueFrom().getResourceFieldRef().getResource()).isEqualTo("limits.cpu");
+        assertThat(ioThreads.getValueFrom().getResourceFieldRef().getDivisor().toString())
+                .as("whole cores").isEqualTo("1");
+        assertThat(config.routerSettings()).containsExactly(Map.entry("router.ioThreads", 2));
     }
 
     @Test

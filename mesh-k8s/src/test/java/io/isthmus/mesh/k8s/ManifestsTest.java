@@ -211,7 +211,8 @@ class ManifestsTest {
                 .containsAllEntriesOf(router.getSpec().getSelector().getMatchLabels());
         assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
         Container c = pod.getContainers().get(0);
-        Map<String, String> fieldRefs = c.getEnv().stream().filter(e -> e.getValueFrom() != null)
+        Map<String, String> fieldRefs = c.getEnv().stream()
+                .filter(e -> e.getValueFrom() != null && e.getValueFrom().getFieldRef() != null)
                 .collect(Collectors.toMap(EnvVar::getName, e -> e.getValueFrom().getFieldRef().getFieldPath()));
         assertThat(fieldRefs).containsEntry("POD_IP", "status.podIP").containsEntry("NODE_NAME", "spec.nodeName");
         assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");

@@ -10,12 +10,12 @@ import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.logging.LogLevel;
 
 /**
- * Ends an h2c ingress connection with GOAWAY (ENHANCE_YOUR_CALM) once its client has reset more than
- * {@value #MAX_PREMATURE_RESETS} streams before any response began on them, and more such streams
+ * Ends an h2c ingress connection with GOAWAY (ENHANCE_YOUR_CALM) once its client has reset
+ * {@value #MAX_PREMATURE_RESETS} more streams before any response began on them (premature resets)
  * than it has had answered: a rapid-reset flood (CVE-2023-44487) is cut after a few dozen streams
- * instead of after the codec's 200 RST_STREAM frames per window, while a client that cancels some of
- * its requests (fewer than it lets finish) is never affected. Envoy applies the same rule (premature
- * resets over half of the streams) but only after 500 streams.
+ * instead of after the codec's 200 RST_STREAM frames per window, while a client that cancels at most
+ * as many requests as it lets be answered is never affected. Envoy's rule is close (premature resets
+ * over half of the streams) but only applies from 500 streams on.
  *
  * <p>Why a frame logger: it is the codec's one hook that runs inside its frame reader, before the
  * frame is acted on, and an error raised there is a connection error that stops the reader at once:
@@ -26,7 +26,7 @@ import io.netty.handler.logging.LogLevel;
  */
 final class PrematureResetGuard extends Http2FrameLogger {
 
-    /** Streams a client may reset before their response began, beyond those answered. */
+    /** Streams a client may reset before their response began, beyond the streams it had answered. */
     static final int MAX_PREMATURE_RESETS = 32;
 
     /** Raised in the frame reader; the codec answers the HTTP/2 error within with GOAWAY and closes. */
@@ -64,7 +64,7 @@ final class PrematureResetGuard extends Http2FrameLogger {
             return;
         }
         Http2Stream stream = connection.stream(streamId);
-        if (stream != null && !stream.isHeadersSent() && ++premature > MAX_PREMATURE_RESETS && premature > answered) {
+        if (stream != null && !stream.isHeadersSent() && ++premature - answered > MAX_PREMATURE_RESETS) {
             throw TOO_MANY_PREMATURE_RESETS;
         }
     }

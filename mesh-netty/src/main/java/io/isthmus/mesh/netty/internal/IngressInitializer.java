@@ -116,12 +116,14 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
     /**
      * The HTTP/2 codec of an application connection: the tunnel server's settings and limits, plus
      * the end of connections whose client resets streams before their response ({@link
-     * PrematureResetGuard}; tunnels, whose client is a router, do without).
+     * PrematureResetGuard}; tunnels, whose client is a router, do without). The server's SETTINGS go
+     * out with the first flush (at the latest at the end of the read that switched to HTTP/2, or after
+     * the 101 response of an upgrade), together with the SETTINGS ack: one write instead of two.
      */
     private Http2FrameCodec newHttp2Codec() {
         PrematureResetGuard resets = new PrematureResetGuard();
         Http2FrameCodec codec = serverCodecBuilder(router.settings, Http2CodecUtil.DEFAULT_WINDOW_SIZE,
-                router.drainMillis()).frameLogger(resets).build();
+                router.drainMillis()).frameLogger(resets).flushPreface(false).build();
         resets.watch(codec.connection());
         return codec;
     }

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameLogger;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.logging.LogLevel;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Ends an h2c ingress connection with GOAWAY (ENHANCE_YOUR_CALM) once its client has reset
@@ -36,7 +37,7 @@ final class PrematureResetGuard extends Http2FrameLogger {
                     Http2Exception.ShutdownHint.HARD_SHUTDOWN), false, false) {
     };
 
-    private Http2Connection connection;
+    private @Nullable Http2Connection connection;
     private int premature;
     private int answered;
 

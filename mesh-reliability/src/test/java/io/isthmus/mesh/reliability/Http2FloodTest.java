@@ -95,9 +95,9 @@ class Http2FloodTest {
      * machine. The flood reaches no routing, upstream or stream channel, a rapid-reset connection
      * ends after 33 streams reset before their response (not after 200 RST_STREAM frames) and a
      * connection ended by an error is no longer read. But the median p99 under the flood stays at
-     * 4.3 ms or more (4.3-7.2 ms in 11 of 12 runs, 13.7 ms in one at a load average of 10) while
-     * the median without it moves between 1.3 and 4.5 ms with the machine's other load: the bound
-     * was met in 8 of 12 runs, missed whenever the baseline was quiet (1.3-2.0 ms) and in two noisy
+     * 4.3 ms or more (4.3-7.2 ms in 14 of 15 runs, 13.7 ms in one at a load average of 10) while
+     * the median without it moves between 0.8 and 4.5 ms with the machine's other load: the bound
+     * was met in 9 of 15 runs, missed whenever the baseline was quiet (0.8-2.0 ms) and in two noisy
      * runs. The attacker is a closed loop (one connection after another, as fast as the router
      * answers), so it keeps about one of the two cores busy however little the router spends per
      * flood connection, and what is left is CPU contention, not the router's event loop: with the

@@ -140,8 +140,50 @@ class Http2IngressTest {
             assertThat(last.type()).isEqualTo(RawHttp2.GOAWAY);
             int error = ByteBuffer.wrap(last.payload(), 4, 4).getInt();
             assertThat(error).as("ENHANCE_YOUR_CALM").isEqualTo(0xb);
+            // Cut by the premature resets (32 streams reset before their response), not by the 200 RST_STREAM.
+            assertThat(new String(last.payload(), 8, last.payload().length - 8, StandardCharsets.UTF_8))
+                    .contains("reset before their response");
         }
         assertThat(origin.getAllServeEvents().size()).isLessThan(500);
+    }
+
+    @Test
+    void aClientThatCancelsAsManyRequestsAsItCompletesKeepsItsConnection() throws Exception {
+        try (RawHttp2 client = new RawHttp2(tokyo.ingressAddress())) {
+            Http2Headers cancelled = new DefaultHttp2Headers().method("GET").scheme("http").path("/cancelled")
+                    .authority("localhost");
+            Http2Headers kept = new DefaultHttp2Headers().method("GET").scheme("http").path("/kept")
+                    .authority("localhost");
+            // 81 streams: 40 reset before their response, each after a completed one; more than the 32
+            // premature resets a client may have beyond those answered, which it never exceeds here.
+            for (int i = 0; i < 40; i++) {
+                int answered = 1 + 4 * i;
+                int reset = answered + 2;
+                client.frame(RawHttp2.HEADERS, 0x5, answered, client.encode(answered, kept));
+                assertThat(responseStatus(client.flush(), answered)).as("stream %d", answered).isEqualTo("200");
+                client.frame(RawHttp2.HEADERS, 0x5, reset, client.encode(reset, cancelled));
+                client.frame(RawHttp2.RST_STREAM, 0, reset, new byte[] {0, 0, 0, 8});
+            }
+            int last = 1 + 4 * 40;
+            client.frame(RawHttp2.HEADERS, 0x5, last, client.encode(last, kept));
+            assertThat(responseStatus(client.flush(), last)).as("stream %d", last).isEqualTo("200");
+        }
+    }
+
+    /** Reads until the response headers of {@code stream} (decoding every header block on the way). */
+    private static String responseStatus(RawHttp2 client, int stream) throws Exception {
+        for (int reads = 0; reads < 10; reads++) {
+            for (RawHttp2.Frame frame : client.readUntil(RawHttp2.HEADERS)) {
+                assertThat(frame.type()).as("frame on stream %d", frame.streamId()).isNotEqualTo(RawHttp2.GOAWAY);
+                if (frame.type() == RawHttp2.HEADERS) {
+                    Http2Headers headers = client.decode(frame.streamId(), frame.payload());
+                    if (frame.streamId() == stream) {
+                        return String.valueOf(headers.status());
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no response on stream " + stream);
     }
 
     @Test

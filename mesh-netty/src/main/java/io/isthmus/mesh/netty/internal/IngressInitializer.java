@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -65,6 +66,11 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
 
     /** HTTP/2 settings and abuse limits shared by the h2c ingress and the tunnel server. */
     static Http2FrameCodec serverCodec(RouterSettings settings, int initialWindow, long gracefulShutdownMillis) {
+        return serverCodecBuilder(settings, initialWindow, gracefulShutdownMillis).build();
+    }
+
+    private static Http2FrameCodecBuilder serverCodecBuilder(RouterSettings settings, int initialWindow,
+            long gracefulShutdownMillis) {
         return Http2FrameCodecBuilder.forServer()
                 .initialSettings(Http2Settings.defaultSettings()
                         .initialWindowSize(initialWindow)
@@ -74,8 +80,7 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
                 .gracefulShutdownTimeoutMillis(gracefulShutdownMillis)
                 .autoAckPingFrame(true)
                 .validateHeaders(true)
-                .headerSensitivityDetector(NOT_INDEXED)
-                .build();
+                .headerSensitivityDetector(NOT_INDEXED);
     }
 
     /**
@@ -127,8 +132,19 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
                 new IngressHandler(router, origins, tunnels, false, dedicatedPort));
     }
 
+    /**
+     * The HTTP/2 codec of an application connection: the tunnel server's settings and limits, plus
+     * the end of connections whose client resets streams before their response ({@link
+     * PrematureResetGuard}; tunnels, whose client is a router, do without). The server's SETTINGS go
+     * out with the first flush (at the latest at the end of the read that switched to HTTP/2, or after
+     * the 101 response of an upgrade), together with the SETTINGS ack: one write instead of two.
+     */
     private Http2FrameCodec newHttp2Codec() {
-        return serverCodec(router.settings, Http2CodecUtil.DEFAULT_WINDOW_SIZE, router.drainMillis());
+        PrematureResetGuard resets = new PrematureResetGuard();
+        Http2FrameCodec codec = serverCodecBuilder(router.settings, Http2CodecUtil.DEFAULT_WINDOW_SIZE,
+                router.drainMillis()).frameLogger(resets).flushPreface(false).build();
+        resets.watch(codec.connection());
+        return codec;
     }
 
     private Http2MultiplexHandler newMultiplexer() {
@@ -190,13 +206,19 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
     /**
      * The end of an HTTP/2 connection's pipeline: protocol errors were already answered with GOAWAY or
      * RST_STREAM by the codec, which also closes the connection when needed; they are logged at debug
-     * level.
+     * level. A connection error that closes the connection at once also stops reading from it: the
+     * codec ignores whatever else the peer sent, so the rest of a flood is not even read (and the read
+     * loop does not run into the closed socket).
      */
     static final class ErrorSink extends io.netty.channel.ChannelInboundHandlerAdapter {
         private static final org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(ErrorSink.class);
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            Http2Exception http2 = Http2CodecUtil.getEmbeddedHttp2Exception(cause);
+            if (http2 != null && http2.shutdownHint() == Http2Exception.ShutdownHint.HARD_SHUTDOWN) {
+                ctx.channel().config().setAutoRead(false);
+            }
             logger.debug("HTTP/2 connection {}: {}", ctx.channel(), cause.toString());
         }
     }

@@ -221,12 +221,16 @@ class Http2IngressTest {
                 // Literal header fields without indexing, new names: 0x00, name length 2, "ab", value length 3, "xyz".
                 System.arraycopy(new byte[] {0x00, 0x02, 'a', 'b', 0x03, 'x', 'y', 'z'}, 0, junk, i, 8);
             }
-            // 20 frames (320 kB) exceed the 16 kB header limit many times over and still fit the loopback
-            // socket buffers, so the client is not reset while writing after the router closes.
+            // 20 frames (320 kB) exceed the 16 kB header limit many times over.
             for (int i = 0; i < 20; i++) {
                 client.frame(RawHttp2.CONTINUATION, 0x0, 1, junk);
             }
-            List<RawHttp2.Frame> frames = client.flush().readUntil(RawHttp2.GOAWAY);
+            try {
+                client.flush();
+            } catch (java.net.SocketException closedByTheRouter) {
+                // The router closed while the flood was still being written: what it sent before is read all the same.
+            }
+            List<RawHttp2.Frame> frames = client.readUntil(RawHttp2.GOAWAY);
             assertThat(frames).isNotEmpty();
             assertThat(frames.get(frames.size() - 1).type()).isEqualTo(RawHttp2.GOAWAY);
         }

@@ -22,33 +22,37 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.awaitility.Awaitility.await;
 
-/** A mesh on 127.0.0.1 for tests: a CA, an in-memory store and routers started on port 0. */
-final class MeshFixture implements AutoCloseable {
+/**
+ * A mesh on 127.0.0.1 for tests: a CA, an in-memory store and routers started on port 0 (also used
+ * by the reliability tests, through this module's test jar).
+ */
+public final class MeshFixture implements AutoCloseable {
 
-    static final String TRUST_DOMAIN = "mesh.test";
+    public static final String TRUST_DOMAIN = "mesh.test";
 
-    final MeshCertificateAuthority ca = MeshCertificateAuthority.create(TRUST_DOMAIN);
-    final ConfigStore store = ConfigStore.inMemory();
-    final List<String> tunnelEvents = new CopyOnWriteArrayList<>();
+    public final MeshCertificateAuthority ca = MeshCertificateAuthority.create(TRUST_DOMAIN);
+    public final ConfigStore store = ConfigStore.inMemory();
+    /** Tunnel events of every router, e.g. {@code "in osaka spiffe://mesh.test/site/tokyo"}. */
+    public final List<String> tunnelEvents = new CopyOnWriteArrayList<>();
     private final List<MeshRouter> closeables = new ArrayList<>();
 
     /** Starts the router of a site with credentials from the mesh CA and registers the site. */
-    MeshRouter site(String name) {
+    public MeshRouter site(String name) {
         return site(ca.issueSite(name));
     }
 
     /** Starts a router with the given credentials and registers its site. */
-    MeshRouter site(SiteCredentials credentials) {
+    public MeshRouter site(SiteCredentials credentials) {
         return site(credentials, b -> b);
     }
 
     /** Starts the router of a site with extra settings and registers the site. */
-    MeshRouter site(String name, java.util.function.UnaryOperator<MeshRouter.Builder> settings) {
+    public MeshRouter site(String name, java.util.function.UnaryOperator<MeshRouter.Builder> settings) {
         return site(ca.issueSite(name), settings);
     }
 
     /** Starts a router with the given credentials and extra settings and registers its site. */
-    MeshRouter site(SiteCredentials credentials, java.util.function.UnaryOperator<MeshRouter.Builder> settings) {
+    public MeshRouter site(SiteCredentials credentials, java.util.function.UnaryOperator<MeshRouter.Builder> settings) {
         MeshRouter.Builder builder = MeshRouter.builder(credentials, store)
                 .ioThreads(1)
                 .connectTimeout(Duration.ofSeconds(2))
@@ -72,21 +76,27 @@ final class MeshFixture implements AutoCloseable {
     }
 
     /** Creates the load balancer {@code name} advertised at {@code at}, with a pool at {@code poolSite}. */
-    void loadBalancer(String name, String at, String poolSite, Endpoint... origins) {
+    public void loadBalancer(String name, String at, String poolSite, Endpoint... origins) {
         store.put(OriginPool.builder(name + "-pool").site(poolSite).endpoints(List.of(origins)).build());
         store.put(LoadBalancer.builder(name).domain(name).advertiseAt(at).defaultPool(name + "-pool").build());
     }
 
     /** Waits until every router routes by the store's newest revision. */
-    void awaitApplied(MeshRouter... routers) {
+    public void awaitApplied(MeshRouter... routers) {
         long revision = store.revision();
         for (MeshRouter router : routers) {
             await().atMost(Duration.ofSeconds(10)).until(() -> router.appliedRevision() >= revision);
         }
     }
 
+    /** Returns the tunnel events of one kind at one site, e.g. {@code events("rejected-in", "osaka")}. */
+    public List<String> events(String kind, String site) {
+        String prefix = kind + " " + site + " ";
+        return tunnelEvents.stream().filter(e -> e.startsWith(prefix)).toList();
+    }
+
     /** An HTTP client that uses a router's ingress as its HTTP proxy, as an application would. */
-    static HttpClient clientOf(MeshRouter router) {
+    public static HttpClient clientOf(MeshRouter router) {
         return HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .proxy(ProxySelector.of(router.ingressAddress()))
@@ -94,19 +104,19 @@ final class MeshFixture implements AutoCloseable {
                 .build();
     }
 
-    static HttpResponse<String> get(MeshRouter router, String url) throws IOException, InterruptedException {
+    public static HttpResponse<String> get(MeshRouter router, String url) throws IOException, InterruptedException {
         return clientOf(router).send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(15)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     /** Returns a port on 127.0.0.1 that nothing listens on. */
-    static int closedPort() throws IOException {
+    public static int closedPort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }
 
-    static Endpoint endpoint(InetSocketAddress address) {
+    public static Endpoint endpoint(InetSocketAddress address) {
         return Endpoint.of(address.getAddress().getHostAddress(), address.getPort());
     }
 

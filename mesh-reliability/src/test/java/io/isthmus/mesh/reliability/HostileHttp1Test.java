@@ -3,6 +3,7 @@ package io.isthmus.mesh.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.isthmus.mesh.netty.MeshFixture;
 import io.isthmus.mesh.netty.MeshRouter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -27,22 +28,22 @@ import org.junit.jupiter.api.Test;
  */
 class HostileHttp1Test {
 
-    private Mesh mesh;
+    private MeshFixture mesh;
     private CountingOrigin origin;
     private MeshRouter tokyo;
 
     @BeforeEach
     void setUp() {
-        mesh = new Mesh();
+        mesh = new MeshFixture();
         origin = new CountingOrigin();
         tokyo = mesh.site("tokyo");
-        mesh.loadBalancer("app", "tokyo", "tokyo", Mesh.endpoint(origin.address()));
+        mesh.loadBalancer("app", "tokyo", "tokyo", MeshFixture.endpoint(origin.address()));
         mesh.awaitApplied(tokyo);
     }
 
     /** A request that warms up the router's pooled origin connection, so that a forwarded head would arrive at once. */
     private void warmUp() throws Exception {
-        assertThat(Mesh.get(tokyo, "http://app/warm").statusCode()).isEqualTo(200);
+        assertThat(MeshFixture.get(tokyo, "http://app/warm").statusCode()).isEqualTo(200);
     }
 
     @AfterEach
@@ -87,7 +88,7 @@ class HostileHttp1Test {
         Observed observed = send(request);
 
         // The next connection is served normally; once it is, anything the bad one forwarded has arrived.
-        HttpResponse<String> next = Mesh.get(tokyo, "http://app/next");
+        HttpResponse<String> next = MeshFixture.get(tokyo, "http://app/next");
         int forwarded = origin.requestHeads.get() - 2;
         System.out.printf("hostile-http1 %s: status=\"%s\" closed=%s forwarded=%d next=%d%n", name,
                 observed.statusLine(), observed.closed(), forwarded, next.statusCode());
@@ -172,7 +173,7 @@ class HostileHttp1Test {
             String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(response).startsWith("HTTP/1.1 400 ");
         }
-        assertThat(Mesh.get(tokyo, "http://app/next").statusCode()).isEqualTo(200);
+        assertThat(MeshFixture.get(tokyo, "http://app/next").statusCode()).isEqualTo(200);
         assertThat(origin.requestsTo("/late")).as("complete requests the origin received").isZero();
     }
 

@@ -3,6 +3,7 @@ package io.isthmus.mesh.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.isthmus.mesh.netty.MeshFixture;
 import io.isthmus.mesh.netty.MeshRouter;
 import io.isthmus.mesh.netty.RawHttp2;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
@@ -64,9 +65,9 @@ class Http2FloodTest {
     @Test
     @Timeout(value = 1, unit = TimeUnit.MINUTES)
     void everyFloodConnectionEndsInGoawayAndNothingReachesTheOrigin() throws Exception {
-        try (Mesh mesh = new Mesh(); CountingOrigin origin = new CountingOrigin()) {
+        try (MeshFixture mesh = new MeshFixture(); CountingOrigin origin = new CountingOrigin()) {
             MeshRouter tokyo = mesh.site("tokyo", b -> b.maxConcurrentStreams(50).maxHeaderSize(8192));
-            mesh.loadBalancer("app", "tokyo", "tokyo", Mesh.endpoint(origin.address()));
+            mesh.loadBalancer("app", "tokyo", "tokyo", MeshFixture.endpoint(origin.address()));
             mesh.awaitApplied(tokyo);
             int goaways = 0;
             int connectionsBefore = origin.connections.get();
@@ -83,7 +84,7 @@ class Http2FloodTest {
             // as acquiring an origin connection (about 100 per flood connection did before).
             assertThat(origin.connections.get() - connectionsBefore).as("origin connections opened for flood streams")
                     .isZero();
-            assertThat(Mesh.get(tokyo, "http://app/after").statusCode()).isEqualTo(200);
+            assertThat(MeshFixture.get(tokyo, "http://app/after").statusCode()).isEqualTo(200);
         }
     }
 
@@ -116,11 +117,11 @@ class Http2FloodTest {
     @Tag("pending-hardening")
     @Timeout(value = 1, unit = TimeUnit.MINUTES)
     void floodsBarelyMoveAWellBehavedClientsP99() throws Exception {
-        try (Mesh mesh = new Mesh(); CountingOrigin origin = new CountingOrigin()) {
+        try (MeshFixture mesh = new MeshFixture(); CountingOrigin origin = new CountingOrigin()) {
             MeshRouter tokyo = mesh.site("tokyo", b -> b.ioThreads(IO_THREADS).maxConcurrentStreams(50).maxHeaderSize(8192));
-            mesh.loadBalancer("app", "tokyo", "tokyo", Mesh.endpoint(origin.address()));
+            mesh.loadBalancer("app", "tokyo", "tokyo", MeshFixture.endpoint(origin.address()));
             mesh.awaitApplied(tokyo);
-            HttpClient client = Mesh.clientOf(tokyo);
+            HttpClient client = MeshFixture.clientOf(tokyo);
             measure(client, WARM_UP, "warm-up");
             Attacker warmUp = new Attacker(tokyo);
             try {

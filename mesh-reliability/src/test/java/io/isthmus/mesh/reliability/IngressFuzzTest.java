@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.api.BugDetectors;
 import com.code_intelligence.jazzer.api.SilentCloseable;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.isthmus.mesh.netty.MeshFixture;
 import io.isthmus.mesh.netty.MeshRouter;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -48,7 +49,7 @@ class IngressFuzzTest {
     private static final byte[] PROBE = "GET /probe HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n"
             .getBytes(StandardCharsets.US_ASCII);
 
-    private static @Nullable Mesh mesh;
+    private static @Nullable MeshFixture mesh;
     private static @Nullable CountingOrigin origin;
     private static @Nullable MeshRouter router;
 
@@ -58,10 +59,10 @@ class IngressFuzzTest {
      */
     private static synchronized MeshRouter router() {
         if (router == null) {
-            mesh = new Mesh();
+            mesh = new MeshFixture();
             origin = new CountingOrigin();
             router = mesh.site("tokyo");
-            mesh.loadBalancer("app", "tokyo", "tokyo", Mesh.endpoint(origin.address()));
+            mesh.loadBalancer("app", "tokyo", "tokyo", MeshFixture.endpoint(origin.address()));
             mesh.awaitApplied(router);
         }
         return router;

@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.isthmus.mesh.model.Endpoint;
+import io.isthmus.mesh.netty.MeshFixture;
 import io.isthmus.mesh.netty.MeshRouter;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -89,10 +90,10 @@ class OverloadTest {
     @Test
     @Timeout(value = 1, unit = TimeUnit.MINUTES)
     void aSlowOriginUnderTenTimesTheAdmittedLoadGetsNoMoreThanTheLimitsAndTheRestFast503s() throws Exception {
-        try (Mesh mesh = new Mesh(); SlowOrigin slow = new SlowOrigin(SLOW_MILLIS)) {
+        try (MeshFixture mesh = new MeshFixture(); SlowOrigin slow = new SlowOrigin(SLOW_MILLIS)) {
             MeshRouter tokyo = mesh.site("tokyo", b -> b.maxConnectionsPerOrigin(ORIGIN_CONNECTIONS)
                     .maxPendingRequestsPerOrigin(ORIGIN_PENDING));
-            mesh.loadBalancer("slow", "tokyo", "tokyo", Mesh.endpoint(slow.address()));
+            mesh.loadBalancer("slow", "tokyo", "tokyo", MeshFixture.endpoint(slow.address()));
             mesh.awaitApplied(tokyo);
             assertThat(request(tokyo.ingressAddress(), 0).served()).isTrue();
             long fdsBefore = openFileDescriptors();
@@ -191,7 +192,7 @@ class OverloadTest {
         slow.start();
         slow.stubFor(any(anyUrl()).willReturn(aResponse().withStatus(200).withBody("slow")
                 .withFixedDelay(DELAY_MILLIS)));
-        try (Mesh mesh = new Mesh()) {
+        try (MeshFixture mesh = new MeshFixture()) {
             MeshRouter tokyo = mesh.site("tokyo", b -> b.maxConnections(MAX_CONNECTIONS));
             mesh.loadBalancer("slow", "tokyo", "tokyo", Endpoint.of("127.0.0.1", slow.port()));
             mesh.awaitApplied(tokyo);

@@ -2,6 +2,7 @@ package io.isthmus.mesh.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.isthmus.mesh.netty.MeshFixture;
 import io.isthmus.mesh.netty.MeshRouter;
 import io.isthmus.mesh.pki.MeshCertificateAuthority;
 import io.isthmus.mesh.pki.SiteCredentials;
@@ -44,15 +45,15 @@ class RefusedPeersUnderLoadTest {
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void realTrafficFlowsWhileRefusedPeersKeepTrying() throws Exception {
         Duration runFor = Duration.parse(System.getProperty("reliability.longRun", "PT60S"));
-        try (Mesh mesh = new Mesh(); CountingOrigin origin = new CountingOrigin();
+        try (MeshFixture mesh = new MeshFixture(); CountingOrigin origin = new CountingOrigin();
                 RawTunnelClient rogue = new RawTunnelClient()) {
             MeshRouter tokyo = mesh.site("tokyo");
             MeshRouter osaka = mesh.site("osaka");
-            mesh.loadBalancer("osaka-app", "tokyo", "osaka", Mesh.endpoint(origin.address()));
+            mesh.loadBalancer("osaka-app", "tokyo", "osaka", MeshFixture.endpoint(origin.address()));
             mesh.awaitApplied(tokyo, osaka);
             Instant now = Instant.now();
             List<SiteCredentials> refused = List.of(
-                    MeshCertificateAuthority.create(Mesh.TRUST_DOMAIN).issueSite("tokyo"),
+                    MeshCertificateAuthority.create(MeshFixture.TRUST_DOMAIN).issueSite("tokyo"),
                     mesh.ca.issueSite("tokyo", now.minus(Duration.ofDays(2)), now.minus(Duration.ofDays(1))),
                     mesh.ca.issueSite("nara"));
             Instant deadline = Instant.now().plus(runFor);
@@ -63,7 +64,7 @@ class RefusedPeersUnderLoadTest {
             try {
                 List<Future<?>> running = new ArrayList<>();
                 running.add(workers.submit(() -> {
-                    HttpClient client = Mesh.clientOf(tokyo);
+                    HttpClient client = MeshFixture.clientOf(tokyo);
                     for (int i = 0; i < MAX_ATTEMPTS_PER_WORKER && Instant.now().isBefore(deadline); i++) {
                         HttpResponse<String> response = client.send(HttpRequest.newBuilder(
                                 URI.create("http://osaka-app/real/" + i)).timeout(Duration.ofSeconds(15)).build(),

@@ -3,6 +3,7 @@ package io.isthmus.mesh.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.isthmus.mesh.netty.MeshFixture;
 import io.isthmus.mesh.netty.MeshRouter;
 import io.isthmus.mesh.pki.MeshCertificateAuthority;
 import io.isthmus.mesh.pki.SiteCredentials;
@@ -27,11 +28,11 @@ class RotationUnderLoadTest {
     @Test
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void noRequestFailsWhileCertificatesAndTheCaRotate() throws Exception {
-        try (Mesh mesh = new Mesh(); CountingOrigin origin = new CountingOrigin();
+        try (MeshFixture mesh = new MeshFixture(); CountingOrigin origin = new CountingOrigin();
                 RawTunnelClient rogue = new RawTunnelClient()) {
             MeshRouter tokyo = mesh.site("tokyo");
             MeshRouter osaka = mesh.site("osaka");
-            mesh.loadBalancer("osaka-app", "tokyo", "osaka", Mesh.endpoint(origin.address()));
+            mesh.loadBalancer("osaka-app", "tokyo", "osaka", MeshFixture.endpoint(origin.address()));
             mesh.awaitApplied(tokyo, osaka);
             long start = System.nanoTime();
             List<SteadyLoad.Result> results;
@@ -44,7 +45,7 @@ class RotationUnderLoadTest {
                 osaka.updateCredentials(mesh.ca.issueSite("osaka"));
                 awaitMore(load);
                 // (b) CA rotation: add the new root everywhere, re-issue from the new CA, drop the old root.
-                MeshCertificateAuthority newCa = MeshCertificateAuthority.create(Mesh.TRUST_DOMAIN);
+                MeshCertificateAuthority newCa = MeshCertificateAuthority.create(MeshFixture.TRUST_DOMAIN);
                 TrustBundle both = mesh.ca.trustBundle().withRoot(newCa.certificate());
                 tokyo.updateCredentials(mesh.ca.issueSite("tokyo").withTrustBundle(both));
                 osaka.updateCredentials(mesh.ca.issueSite("osaka").withTrustBundle(both));

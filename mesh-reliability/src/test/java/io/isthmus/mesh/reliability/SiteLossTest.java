@@ -7,6 +7,7 @@ import io.isthmus.mesh.model.HealthCheck;
 import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.Origin;
 import io.isthmus.mesh.model.OriginPool;
+import io.isthmus.mesh.netty.MeshFixture;
 import io.isthmus.mesh.netty.MeshRouter;
 import java.time.Duration;
 import java.util.List;
@@ -31,7 +32,7 @@ class SiteLossTest {
     @Test
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void failsOverWithFewErrorsAndReturnsWhenTheSiteIsBack() throws Exception {
-        try (Mesh mesh = new Mesh(); CountingOrigin osakaOrigin = new CountingOrigin();
+        try (MeshFixture mesh = new MeshFixture(); CountingOrigin osakaOrigin = new CountingOrigin();
                 CountingOrigin kyotoOrigin = new CountingOrigin()) {
             osakaOrigin.responseBody = "osaka";
             kyotoOrigin.responseBody = "kyoto";
@@ -39,9 +40,9 @@ class SiteLossTest {
             MeshRouter osaka = mesh.site("osaka");
             MeshRouter kyoto = mesh.site("kyoto");
             mesh.store.put(OriginPool.builder("app-pool").site("osaka")
-                    .origin(Origin.builder().endpoint(Mesh.endpoint(osakaOrigin.address())).site("osaka").priority(0)
+                    .origin(Origin.builder().endpoint(MeshFixture.endpoint(osakaOrigin.address())).site("osaka").priority(0)
                             .build())
-                    .origin(Origin.builder().endpoint(Mesh.endpoint(kyotoOrigin.address())).site("kyoto").priority(1)
+                    .origin(Origin.builder().endpoint(MeshFixture.endpoint(kyotoOrigin.address())).site("kyoto").priority(1)
                             .build())
                     .healthCheck(HealthCheck.builder().path("/health").interval(Duration.ofMillis(400))
                             .timeout(Duration.ofMillis(400)).healthyThreshold(1).unhealthyThreshold(2).build())

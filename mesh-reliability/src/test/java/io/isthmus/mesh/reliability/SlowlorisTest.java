@@ -3,6 +3,7 @@ package io.isthmus.mesh.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.isthmus.mesh.netty.MeshFixture;
 import io.isthmus.mesh.netty.MeshRouter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -36,12 +37,12 @@ class SlowlorisTest {
     @Test
     @Timeout(value = 1, unit = TimeUnit.MINUTES)
     void requestHeaderTimeoutClosesEverySlowConnection() throws Exception {
-        try (Mesh mesh = new Mesh(); CountingOrigin origin = new CountingOrigin()) {
+        try (MeshFixture mesh = new MeshFixture(); CountingOrigin origin = new CountingOrigin()) {
             MeshRouter tokyo = mesh.site("tokyo",
                     b -> b.requestHeaderTimeout(Duration.ofMillis(HEADER_TIMEOUT_MILLIS)));
-            mesh.loadBalancer("app", "tokyo", "tokyo", Mesh.endpoint(origin.address()));
+            mesh.loadBalancer("app", "tokyo", "tokyo", MeshFixture.endpoint(origin.address()));
             mesh.awaitApplied(tokyo);
-            assertThat(Mesh.get(tokyo, "http://app/before").statusCode()).isEqualTo(200);
+            assertThat(MeshFixture.get(tokyo, "http://app/before").statusCode()).isEqualTo(200);
             long fdsBefore = OverloadTest.openFileDescriptors();
             long heapBefore = usedHeapAfterGc();
 
@@ -79,7 +80,7 @@ class SlowlorisTest {
                         nextByte += TimeUnit.MILLISECONDS.toNanos(BYTE_INTERVAL_MILLIS);
                     }
                     if (!servedMeanwhile && System.nanoTime() - start > TimeUnit.MILLISECONDS.toNanos(300)) {
-                        servedMeanwhile = Mesh.get(tokyo, "http://app/meanwhile").statusCode() == 200;
+                        servedMeanwhile = MeshFixture.get(tokyo, "http://app/meanwhile").statusCode() == 200;
                     }
                     selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextByte - System.nanoTime())));
                     for (SelectionKey key : selector.selectedKeys()) {
@@ -121,7 +122,7 @@ class SlowlorisTest {
             assertThat(servedMeanwhile).as("a well-behaved request during the attack").isTrue();
             assertThat(origin.requestsTo("/slow")).isZero();
             assertThat(heapGrowth).as("heap growth, bytes").isLessThan(32L << 20);
-            assertThat(Mesh.get(tokyo, "http://app/after").statusCode()).isEqualTo(200);
+            assertThat(MeshFixture.get(tokyo, "http://app/after").statusCode()).isEqualTo(200);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.isthmus.mesh.reliability;
 
+import io.isthmus.mesh.netty.MeshFixture;
 import io.isthmus.mesh.netty.MeshRouter;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,7 +45,7 @@ final class SteadyLoad implements AutoCloseable {
         for (int t = 0; t < threadCount; t++) {
             int thread = t;
             running.add(threads.submit(() -> {
-                HttpClient client = Mesh.clientOf(ingress);
+                HttpClient client = MeshFixture.clientOf(ingress);
                 for (int i = 0; i < maxPerThread && !stopped.get() && System.nanoTime() - deadline < 0; i++) {
                     long start = System.nanoTime();
                     try {

@@ -13,6 +13,7 @@ import io.isthmus.mesh.k8s.etcd.EtcdConfigStore;
 import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.OriginPool;
 import io.isthmus.mesh.model.Site;
+import io.isthmus.mesh.netty.MeshFixture;
 import io.isthmus.mesh.netty.MeshRouter;
 import io.isthmus.mesh.pki.MeshCertificateAuthority;
 import io.isthmus.mesh.testing.EtcdProcess;
@@ -38,7 +39,7 @@ class StoreLossTest {
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void dataPlaneRidesOutAnEtcdOutageAndRefusesInvalidObjects() throws Exception {
-        MeshCertificateAuthority ca = MeshCertificateAuthority.create(Mesh.TRUST_DOMAIN);
+        MeshCertificateAuthority ca = MeshCertificateAuthority.create(MeshFixture.TRUST_DOMAIN);
         try (EtcdProcess etcd = EtcdProcess.started(); CountingOrigin origin = new CountingOrigin();
                 EtcdConfigStore admin = store(etcd); EtcdConfigStore tokyoStore = store(etcd);
                 EtcdConfigStore osakaStore = store(etcd);
@@ -46,7 +47,7 @@ class StoreLossTest {
                 Client raw = Client.builder().endpoints(etcd.endpoints()).build()) {
             admin.put(Site.builder("tokyo").tunnelEndpoint(tokyo.tunnelEndpoint()).build());
             admin.put(Site.builder("osaka").tunnelEndpoint(osaka.tunnelEndpoint()).build());
-            admin.put(OriginPool.builder("osaka-app-pool").site("osaka").endpoint(Mesh.endpoint(origin.address()))
+            admin.put(OriginPool.builder("osaka-app-pool").site("osaka").endpoint(MeshFixture.endpoint(origin.address()))
                     .build());
             LoadBalancer osakaApp = LoadBalancer.builder("osaka-app").domain("osaka-app").advertiseAt("tokyo")
                     .defaultPool("osaka-app-pool").build();
@@ -79,7 +80,7 @@ class StoreLossTest {
                 });
                 awaitApplied(revision.get(), Duration.ofSeconds(30), tokyo, osaka);
                 propagationMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - changedAt);
-                assertThat(Mesh.get(tokyo, "http://late-app/after-outage").statusCode()).isEqualTo(200);
+                assertThat(MeshFixture.get(tokyo, "http://late-app/after-outage").statusCode()).isEqualTo(200);
                 awaitMore(load, 200);
 
                 // An invalid object written straight into etcd, bypassing the store's checks.
@@ -103,7 +104,7 @@ class StoreLossTest {
             assertThat(writeFailure).isNotBlank();
             assertThat(propagationMillis).isLessThan(30_000);
             assertThat(tokyoStore.rejectedObjects()).isPositive();
-            assertThat(Mesh.get(tokyo, "http://osaka-app/after-invalid").statusCode()).isEqualTo(200);
+            assertThat(MeshFixture.get(tokyo, "http://osaka-app/after-invalid").statusCode()).isEqualTo(200);
         }
     }
 

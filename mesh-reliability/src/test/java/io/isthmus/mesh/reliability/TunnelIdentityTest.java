@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.isthmus.mesh.model.Site;
+import io.isthmus.mesh.netty.MeshFixture;
 import io.isthmus.mesh.netty.MeshRouter;
 import io.isthmus.mesh.pki.MeshCertificateAuthority;
 import io.isthmus.mesh.pki.SiteCredentials;
@@ -38,7 +39,7 @@ class TunnelIdentityTest {
 
     private static final String TLS_13 = "TLSv1.3";
 
-    private Mesh mesh;
+    private MeshFixture mesh;
     private CountingOrigin origin;
     private RawTunnelClient client;
     private MeshRouter tokyo;
@@ -46,12 +47,12 @@ class TunnelIdentityTest {
 
     @BeforeEach
     void setUp() {
-        mesh = new Mesh();
+        mesh = new MeshFixture();
         origin = new CountingOrigin();
         client = new RawTunnelClient();
         tokyo = mesh.site("tokyo");
         osaka = mesh.site("osaka");
-        mesh.loadBalancer("osaka-app", "tokyo", "osaka", Mesh.endpoint(origin.address()));
+        mesh.loadBalancer("osaka-app", "tokyo", "osaka", MeshFixture.endpoint(origin.address()));
         mesh.awaitApplied(tokyo, osaka);
     }
 
@@ -100,7 +101,7 @@ class TunnelIdentityTest {
 
     @Test
     void refusesAClientCertificateFromAnotherCaOfTheSameTrustDomain() throws Exception {
-        SiteCredentials rogue = MeshCertificateAuthority.create(Mesh.TRUST_DOMAIN).issueSite("tokyo");
+        SiteCredentials rogue = MeshCertificateAuthority.create(MeshFixture.TRUST_DOMAIN).issueSite("tokyo");
 
         assertRefused(present(rogue.privateKey(), List.of(rogue.certificate()), TLS_13), "TLS handshake failed");
     }
@@ -192,7 +193,7 @@ class TunnelIdentityTest {
         mesh.store.put(Site.builder("osaka").tunnelEndpoint(kyoto.tunnelEndpoint()).build());
         mesh.awaitApplied(tokyo, kyoto);
 
-        HttpResponse<String> response = Mesh.get(tokyo, "http://osaka-app/dial-probe");
+        HttpResponse<String> response = MeshFixture.get(tokyo, "http://osaka-app/dial-probe");
 
         assertThat(response.statusCode()).isEqualTo(503);
         assertThat(response.body()).contains("site osaka").contains("refused");
@@ -210,10 +211,10 @@ class TunnelIdentityTest {
         Leaf leaf = TestCertificates.signedByMeshCa(mesh.ca, "osaka.mesh.test", List.of("spiffe://mesh.test/site/kyoto"));
         try (ImpostorTunnelServer impostor = new ImpostorTunnelServer(leaf,
                 List.of(leaf.certificate(), mesh.ca.certificate()), mesh.ca.trustBundle().roots())) {
-            mesh.store.put(Site.builder("osaka").tunnelEndpoint(Mesh.endpoint(impostor.address())).build());
+            mesh.store.put(Site.builder("osaka").tunnelEndpoint(MeshFixture.endpoint(impostor.address())).build());
             mesh.awaitApplied(tokyo);
 
-            HttpResponse<String> response = Mesh.get(tokyo, "http://osaka-app/dial-probe");
+            HttpResponse<String> response = MeshFixture.get(tokyo, "http://osaka-app/dial-probe");
 
             assertThat(response.statusCode()).isEqualTo(503);
             assertThat(response.body()).contains("site osaka").contains("refused");

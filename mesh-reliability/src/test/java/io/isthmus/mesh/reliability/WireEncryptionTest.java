@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.Site;
+import io.isthmus.mesh.netty.MeshFixture;
 import io.isthmus.mesh.netty.MeshRouter;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -23,14 +24,14 @@ import org.junit.jupiter.api.Test;
  */
 class WireEncryptionTest {
 
-    private Mesh mesh;
+    private MeshFixture mesh;
     private CountingOrigin origin;
     private MeshRouter tokyo;
     private MeshRouter osaka;
 
     @BeforeEach
     void setUp() {
-        mesh = new Mesh();
+        mesh = new MeshFixture();
         origin = new CountingOrigin();
         tokyo = mesh.site("tokyo");
         osaka = mesh.site("osaka");
@@ -52,7 +53,7 @@ class WireEncryptionTest {
 
     private HttpResponse<String> send(Markers markers) throws Exception {
         origin.responseBody = "answer " + markers.response() + "\n";
-        return Mesh.clientOf(tokyo).send(HttpRequest.newBuilder(URI.create("http://osaka-app/orders/" + markers.path()))
+        return MeshFixture.clientOf(tokyo).send(HttpRequest.newBuilder(URI.create("http://osaka-app/orders/" + markers.path()))
                         .header("x-secret", markers.header())
                         .timeout(Duration.ofSeconds(15))
                         .POST(HttpRequest.BodyPublishers.ofString("{\"card\":\"" + markers.body() + "\"}"))
@@ -72,8 +73,8 @@ class WireEncryptionTest {
     @Test
     void aWiretapOnTheTunnelSeesNoneOfTheMarkersOfRequestsAndResponses() throws Exception {
         try (RecordingRelay wiretap = new RecordingRelay(osaka.tunnelAddress())) {
-            mesh.store.put(Site.builder("osaka").tunnelEndpoint(Mesh.endpoint(wiretap.address())).build());
-            mesh.loadBalancer("osaka-app", "tokyo", "osaka", Mesh.endpoint(origin.address()));
+            mesh.store.put(Site.builder("osaka").tunnelEndpoint(MeshFixture.endpoint(wiretap.address())).build());
+            mesh.loadBalancer("osaka-app", "tokyo", "osaka", MeshFixture.endpoint(origin.address()));
             mesh.awaitApplied(tokyo, osaka);
 
             Markers[] sent = new Markers[3];

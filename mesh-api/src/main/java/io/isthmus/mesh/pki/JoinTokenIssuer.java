@@ -45,6 +45,9 @@ import org.jspecify.annotations.Nullable;
  * used, atomically: of two concurrent redemptions of one token exactly one succeeds. A refused
  * redemption leaves the token as it was.
  *
+ * <p>{@link #renew(SpiffeId, CertificateSigningRequest)} issues a site that proved its identity (e.g.
+ * with its current certificate) a new certificate exactly as a redeemed token would.
+ *
  * <p>Thread-safe; all state is in the {@link JoinTokenStore}. It holds the CA (and with it the CA's
  * private key): keep it on the CA side only.
  */

@@ -134,7 +134,7 @@ public final class SiteJoiner {
         try {
             response = post(connection(config, server, current), renew, body, RENEW_TIMEOUT);
         } catch (IOException e) {
-            throw new MeshException("cannot reach " + renew + ": " + e, e);
+            throw new MeshException("cannot reach " + renew + ": " + describe(e), e);
         }
         if (response.statusCode() != 200) {
             throw new MeshException(renew + " refused the renewal: HTTP " + response.statusCode() + " "
@@ -143,6 +143,16 @@ public final class SiteJoiner {
         SiteCredentials renewed = complete(enrollment, renew, response.body(), current);
         write(config.stateDir(), renewed);
         return renewed;
+    }
+
+    /** The exception, with the first message along its causes when it has none itself (a refused connection). */
+    private static String describe(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null) {
+                return t == e ? e.toString() : e + " (" + t + ")";
+            }
+        }
+        return e.toString() + " (no reason given: e.g. the connection was refused)";
     }
 
     private static HttpResponse<String> post(MeshConnection connection, URI uri, ObjectNode body, Duration timeout)

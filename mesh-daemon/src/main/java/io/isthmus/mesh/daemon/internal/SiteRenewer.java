@@ -6,6 +6,7 @@ import io.isthmus.mesh.daemon.DaemonConfig;
 import io.isthmus.mesh.pki.SiteCredentials;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +36,8 @@ public final class SiteRenewer {
     private final Consumer<SiteCredentials> apply;
     private volatile SiteCredentials current;
     private volatile boolean stopped;
-    private int failures;
+    private volatile boolean expired;
+    private volatile int failures;
 
     /**
      * Creates a renewer; {@link #start()} schedules the first renewal.
@@ -60,7 +62,7 @@ public final class SiteRenewer {
         SiteCredentials c = current;
         Duration delay = renewalDelay(c.notAfter(), Instant.now());
         logger.info("site {}: certificate valid until {}; renewing through {} in {}", config.site(), c.notAfter(),
-                config.joinServer(), delay);
+                config.joinServer(), format(delay));
         schedule(delay);
     }
 
@@ -74,6 +76,16 @@ public final class SiteRenewer {
         return current;
     }
 
+    /** @return the failed attempts since the last renewal */
+    int failures() {
+        return failures;
+    }
+
+    /** @return whether it gave up because the certificate expired before a renewal succeeded */
+    boolean expired() {
+        return expired;
+    }
+
     /** Two thirds of the way from {@code now} to {@code notAfter}; zero when already past. */
     static Duration renewalDelay(Instant notAfter, Instant now) {
         Duration left = Duration.between(now, notAfter);
@@ -85,6 +97,17 @@ public final class SiteRenewer {
         int doublings = Math.min(Math.max(failures - 1, 0), 20);
         Duration delay = FIRST_RETRY.multipliedBy(1L << doublings);
         return delay.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : delay;
+    }
+
+    /** A delay for the log: {@code 16h 0m}, {@code 4m 10s} or {@code 3.4s}. */
+    static String format(Duration d) {
+        if (d.toHours() > 0) {
+            return d.toHours() + "h " + d.toMinutesPart() + "m";
+        }
+        if (d.toMinutes() > 0) {
+            return d.toMinutes() + "m " + d.toSecondsPart() + "s";
+        }
+        return String.format(Locale.ROOT, "%.1fs", d.toMillis() / 1000.0);
     }
 
     private void schedule(Duration delay) {
@@ -114,11 +137,12 @@ public final class SiteRenewer {
                         + "longer authenticate a renewal (expected: issue a new join token with \"meshctl token "
                         + "create {}\" and restart the daemon with it as join.token)", config.site(),
                         config.joinServer(), e.getMessage(), old.notAfter(), config.site());
+                expired = true;
                 return;
             }
             Duration retry = retryDelay(failures);
             logger.warn("site {}: cannot renew the certificate (attempt {}): {}; trying again in {} (the certificate "
-                    + "expires at {})", config.site(), failures, e.getMessage(), retry, old.notAfter());
+                    + "expires at {})", config.site(), failures, e.getMessage(), format(retry), old.notAfter());
             schedule(retry);
             return;
         }
@@ -131,7 +155,7 @@ public final class SiteRenewer {
         }
         Duration delay = renewalDelay(renewed.notAfter(), Instant.now());
         logger.info("site {}: renewed the certificate through {}: valid until {} (was {}); next renewal in {}",
-                config.site(), config.joinServer(), renewed.notAfter(), old.notAfter(), delay);
+                config.site(), config.joinServer(), renewed.notAfter(), old.notAfter(), format(delay));
         schedule(delay);
     }
 }

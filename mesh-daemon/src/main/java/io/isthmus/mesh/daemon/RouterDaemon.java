@@ -248,12 +248,13 @@ public final class RouterDaemon implements AutoCloseable {
         router = r;
         routerStarted = true;
         bindMetrics();
-        watchCredentials(r);
+        TlsContexts.ServerTls adminTls = config.adminTls() ? new TlsContexts.ServerTls(credentials) : null;
+        watchCredentials(r, adminTls);
         String trustDomain = credentials.trustBundle().trustDomain();
         AdminAuth auth = AdminAuth.of(
                 config.tokensFile() == null ? Map.of() : AdminAuth.readTokens(config.tokensFile()),
                 config.clientCertificateRoles(), config.adminTls() ? credentials.trustBundle() : null);
-        admin = new AdminServer(config.adminAddress(), config.adminTls() ? TlsContexts.server(credentials) : null,
+        admin = new AdminServer(config.adminAddress(), adminTls == null ? null : adminTls.context(),
                 source, codec, auth, new Backend(), registry, config.watchHeartbeat(),
                 JoinEndpoint.forDaemon(config, credentials));
         advertised = Endpoint.of(advertisedHost(r.tunnelAddress()), r.tunnelAddress().getPort());
@@ -275,7 +276,7 @@ public final class RouterDaemon implements AutoCloseable {
         scheduler.execute(this::publishRecord);
     }
 
-    private void watchCredentials(MeshRouter r) {
+    private void watchCredentials(MeshRouter r, TlsContexts.@Nullable ServerTls adminTls) {
         URI joinServer = config.joinServer();
         if (joinServer != null) {
             if (!"https".equalsIgnoreCase(joinServer.getScheme())) {
@@ -287,6 +288,9 @@ public final class RouterDaemon implements AutoCloseable {
             SiteRenewer renewer = new SiteRenewer(config, credentials, scheduler, renewed -> {
                 if (!closed && !draining) {
                     r.updateCredentials(renewed);
+                    if (adminTls != null) {
+                        adminTls.update(renewed);
+                    }
                 }
             });
             siteRenewer = renewer;
@@ -300,7 +304,12 @@ public final class RouterDaemon implements AutoCloseable {
             return; // the development CA issues a fresh certificate at each start
         }
         CredentialsFileWatcher watcher = new CredentialsFileWatcher(config.trustDomain(), chain, key, bundle,
-                credentials, r::updateCredentials);
+                credentials, reloaded -> {
+                    r.updateCredentials(reloaded);
+                    if (adminTls != null) {
+                        adminTls.update(reloaded);
+                    }
+                });
         long interval = config.credentialsReloadInterval().toMillis();
         scheduler.scheduleWithFixedDelay(() -> {
             if (closed || draining) {

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A joined site renews its certificate at the CA daemon, end to end in one JVM: the CA daemon
  * {@code tokyo} (development CA, admin API over TLS) issues site certificates valid for 24 seconds;
  * {@code kyoto} joins with a token, renews before its first certificate expires, stores the new files
- * and its router presents the new certificate: a request entering at tokyo still reaches kyoto's origin
+ * and its router (and its admin API) present the new certificate: a request entering at tokyo still reaches kyoto's origin
  * through the tunnel after the first certificate's expiry. Both daemons share a real etcd.
  */
 class JoinRenewalEndToEndTest {
@@ -161,6 +161,7 @@ class JoinRenewalEndToEndTest {
         kyotoFlags.put("join.server", adminUrl);
         kyotoFlags.put("join.caBundle", caBundle.toString());
         kyotoFlags.put("join.serverIdentity", "spiffe://" + TRUST_DOMAIN + "/site/tokyo");
+        kyotoFlags.put("admin.tls.enabled", "true");
         kyoto = RouterDaemon.start(DaemonConfig.load(null, Map.of(), kyotoFlags), List.of());
 
         Path kyotoState = dir.resolve("kyoto");
@@ -207,6 +208,10 @@ class JoinRenewalEndToEndTest {
             assertThat(served.getSerialNumber()).isNotEqualTo(first.certificate().getSerialNumber());
             served.checkValidity();
             assertThat(bundle.verify(List.of(served))).isEqualTo(first.spiffeId());
+            // kyoto's admin API (TLS) presents the renewed certificate too.
+            X509Certificate adminCertificate = presented(kyoto.adminAddress());
+            assertThat(adminCertificate.getSerialNumber()).isNotEqualTo(first.certificate().getSerialNumber());
+            adminCertificate.checkValidity();
             HttpResponse<String> routed = viaIngress(tokyo.ingressAddress(), "http://kyoto-app/orders?id=42");
             assertThat(routed.statusCode()).as(routed.body()).isEqualTo(200);
             assertThat(routed.body()).isEqualTo("order 42 from kyoto");

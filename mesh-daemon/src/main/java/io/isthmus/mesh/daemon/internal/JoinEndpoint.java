@@ -245,12 +245,14 @@ public final class JoinEndpoint {
             throw new Refused(400, "csr: " + e.getMessage() + " (expected: a PEM CERTIFICATE REQUEST signed by "
                     + "the site's new key, for " + peer + ")");
         }
-        SpiffeId requested = csr.spiffeId();
-        if (!requested.equals(peer)) {
-            logger.warn("refused a renewal: {} asked for a certificate of {}", peer, requested);
-            throw new Refused(403, peer + " may renew only its own certificate, CSR for " + requested);
+        EnrollmentResponse response;
+        try {
+            response = issuer.renew(peer, csr);
+        } catch (MeshIdentityException e) {
+            // The request is well-formed (checked above): it asks for another identity than the certificate's.
+            logger.warn("refused a renewal: {}", e.getMessage());
+            throw new Refused(403, e.getMessage());
         }
-        EnrollmentResponse response = issuer.renew(peer, csr);
         logger.info("site {} renewed its certificate: issued {} valid until {}", peer.site(), peer,
                 response.notAfter());
         return answer(response);

@@ -45,6 +45,9 @@ import org.jspecify.annotations.Nullable;
  * used, atomically: of two concurrent redemptions of one token exactly one succeeds. A refused
  * redemption leaves the token as it was.
  *
+ * <p>{@link #renew(SpiffeId, CertificateSigningRequest)} issues a site that proved its identity (e.g.
+ * with its current certificate) a new certificate exactly as a redeemed token would.
+ *
  * <p>Thread-safe; all state is in the {@link JoinTokenStore}. It holds the CA (and with it the CA's
  * private key): keep it on the CA side only.
  */
@@ -183,13 +186,40 @@ public final class JoinTokenIssuer {
             throw unknown(record.id());
         }
         try {
-            X509Certificate certificate = ca.issueCertificate(csr, siteCertificateValidity);
-            return EnrollmentResponse.of(List.of(certificate), trustBundle);
+            return issue(csr);
         } catch (RuntimeException e) {
             // The site got nothing: give the token back, so that it can try again.
             store.replace(used, record);
             throw e;
         }
+    }
+
+    /**
+     * Renews the certificate of a site that has proved its identity, e.g. with its current certificate
+     * as the client certificate of a mutual TLS connection, verified against the trust bundle: the
+     * request must ask for that same identity. The certificate is issued as for a redeemed token: by
+     * the same CA, valid for the configured site certificate validity, with the same trust bundle.
+     *
+     * @param authenticatedPeer the identity the requester proved
+     * @param csr the site's request for its new key
+     * @return the new certificate chain and the trust bundle
+     * @throws MeshIdentityException when the request asks for another identity than {@code authenticatedPeer}
+     *     or names another trust domain
+     */
+    public EnrollmentResponse renew(SpiffeId authenticatedPeer, CertificateSigningRequest csr) {
+        requireNonNull(authenticatedPeer, "authenticatedPeer");
+        requireNonNull(csr, "csr");
+        if (!csr.spiffeId().equals(authenticatedPeer)) {
+            throw new MeshIdentityException(authenticatedPeer + " may renew only its own certificate, CSR for "
+                    + csr.spiffeId());
+        }
+        return issue(csr);
+    }
+
+    /** Issues a site certificate for a checked request; the one place joined and renewed certificates come from. */
+    private EnrollmentResponse issue(CertificateSigningRequest csr) {
+        X509Certificate certificate = ca.issueCertificate(csr, siteCertificateValidity);
+        return EnrollmentResponse.of(List.of(certificate), trustBundle);
     }
 
     private JoinTokenRecord check(String token, Instant now) {

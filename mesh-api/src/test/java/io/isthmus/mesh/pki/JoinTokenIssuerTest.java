@@ -75,6 +75,24 @@ class JoinTokenIssuerTest {
     }
 
     @Test
+    void anAuthenticatedSiteRenewsForItsOwnIdentityOnlyLikeAJoin() {
+        JoinTokenIssuer issuer = JoinTokenIssuer.builder(ca).siteCertificateValidity(Duration.ofHours(2)).build();
+        SpiffeId nara = SpiffeId.ofSite("mesh.test", "nara");
+        SiteEnrollment renewal = enrollment("nara");
+
+        EnrollmentResponse response = issuer.renew(nara, renewal.csr());
+        SiteCredentials renewed = renewal.complete(response);
+
+        assertThat(renewed.spiffeId()).isEqualTo(nara);
+        assertThat(renewed.notAfter()).isEqualTo(START.plus(Duration.ofHours(2)));
+        assertThat(response.trustBundle()).isEqualTo(ca.trustBundle());
+        assertThatThrownBy(() -> issuer.renew(nara, enrollment("kobe").csr()))
+                .isInstanceOf(MeshIdentityException.class)
+                .hasMessage("spiffe://mesh.test/site/nara may renew only its own certificate, CSR for "
+                        + "spiffe://mesh.test/site/kobe");
+    }
+
+    @Test
     void tokensAreRandomWithAnIdAndASecretAndPrintNoSecret() {
         JoinToken token = tokens.issue("nara");
         String[] parts = token.value().split("\\.");

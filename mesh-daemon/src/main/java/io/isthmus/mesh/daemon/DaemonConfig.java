@@ -49,6 +49,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * ca:                            # this daemon holds the mesh CA and issues join tokens (optional)
  *   certificate: /etc/isthmus/ca.pem
  *   privateKey: /etc/isthmus/ca-key.pem
+ *   siteCertificateValidity: 24h # of the certificates issued to joining and renewing sites
  * join:                          # instead of credentials.*: join the mesh with a one-time token
  *   token: 0123456789abcdef.secret      # from "meshctl token create <site>"
  *   server: https://10.0.0.1:9443        # the admin API of a daemon that holds the CA
@@ -139,6 +140,7 @@ public final class DaemonConfig {
         SETTINGS.put("dev.caDir", Type.PATH);
         SETTINGS.put("ca.certificate", Type.PATH);
         SETTINGS.put("ca.privateKey", Type.PATH);
+        SETTINGS.put("ca.siteCertificateValidity", Type.DURATION);
         SETTINGS.put("join.token", Type.STRING);
         SETTINGS.put("join.server", Type.STRING);
         SETTINGS.put("join.caBundle", Type.PATH);
@@ -209,6 +211,7 @@ public final class DaemonConfig {
     private final boolean generateCa;
     private final Path caDir;
     private final @Nullable Path caCertificate;
+    private final Duration siteCertificateValidity;
     private final @Nullable Path caPrivateKey;
     private final @Nullable String joinToken;
     private final @Nullable URI joinServer;
@@ -271,6 +274,11 @@ public final class DaemonConfig {
         }
         if (caCertificate != null && generateCa) {
             throw v.bad("ca.certificate", "set together with dev.generateCa: true (expected: one CA or the other)");
+        }
+        siteCertificateValidity = v.duration("ca.siteCertificateValidity", Duration.ofHours(24), false);
+        if (v.values.containsKey("ca.siteCertificateValidity") && caCertificate == null && !generateCa) {
+            throw v.bad("ca.siteCertificateValidity", "set without a CA (expected: ca.certificate and ca.privateKey, "
+                    + "or dev.generateCa: true)");
         }
         joinToken = v.optionalString("join.token");
         String server = v.optionalString("join.server");
@@ -676,6 +684,17 @@ public final class DaemonConfig {
     /** @return the mesh CA's private key PEM file when this daemon holds the CA, else {@code null} */
     public @Nullable Path caPrivateKey() {
         return caPrivateKey;
+    }
+
+    /**
+     * Returns how long the certificates this daemon's CA issues to joining and renewing sites
+     * ({@code POST /v1/join}, {@code POST /v1/renew}) are valid; default 24 hours. A joined site renews
+     * once two thirds of its certificate's lifetime have passed.
+     *
+     * @return the validity of issued site certificates
+     */
+    public Duration siteCertificateValidity() {
+        return siteCertificateValidity;
     }
 
     /** @return the one-time token to join the mesh with, {@code null} when the site has its credentials */

@@ -15,6 +15,7 @@ import io.isthmus.mesh.daemon.internal.CredentialsFileWatcher;
 import io.isthmus.mesh.daemon.internal.DevCa;
 import io.isthmus.mesh.daemon.internal.JoinEndpoint;
 import io.isthmus.mesh.daemon.internal.SiteJoiner;
+import io.isthmus.mesh.daemon.internal.SiteRenewer;
 import io.isthmus.mesh.daemon.internal.EtcdRouterRecords;
 import io.isthmus.mesh.daemon.internal.LastGoodFile;
 import io.isthmus.mesh.daemon.internal.LocalRouterRecords;
@@ -43,6 +44,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,7 +106,9 @@ import tools.jackson.databind.node.ObjectNode;
  * {@link DaemonConfig#drainDelay()} the site record is withdrawn and the router drains its connections
  * before it closes. With credentials from files, the files are checked every
  * {@link DaemonConfig#credentialsReloadInterval()} and a renewed certificate replaces the router's
- * without dropping requests. The router's meters ({@code isthmus_requests_seconds} and others) are in
+ * without dropping requests. A site that joined with {@code join.token} renews its certificate at the
+ * CA daemon ({@code POST /v1/renew} on {@code join.server}) once two thirds of its lifetime have passed,
+ * stores it in the state directory and hands it to the router the same way. The router's meters ({@code isthmus_requests_seconds} and others) are in
  * {@link #meterRegistry()}, which {@code /metrics} serves.
  */
 public final class RouterDaemon implements AutoCloseable {
@@ -131,6 +135,7 @@ public final class RouterDaemon implements AutoCloseable {
     private @Nullable MeshRouter router;
     private @Nullable AdminServer admin;
     private @Nullable SiteLease siteLease;
+    private volatile @Nullable SiteRenewer siteRenewer;
     private @Nullable Endpoint advertised;
     private volatile boolean routerStarted;
     private volatile boolean draining;
@@ -243,12 +248,13 @@ public final class RouterDaemon implements AutoCloseable {
         router = r;
         routerStarted = true;
         bindMetrics();
-        watchCredentials(r);
+        TlsContexts.ServerTls adminTls = config.adminTls() ? new TlsContexts.ServerTls(credentials) : null;
+        watchCredentials(r, adminTls);
         String trustDomain = credentials.trustBundle().trustDomain();
         AdminAuth auth = AdminAuth.of(
                 config.tokensFile() == null ? Map.of() : AdminAuth.readTokens(config.tokensFile()),
                 config.clientCertificateRoles(), config.adminTls() ? credentials.trustBundle() : null);
-        admin = new AdminServer(config.adminAddress(), config.adminTls() ? TlsContexts.server(credentials) : null,
+        admin = new AdminServer(config.adminAddress(), adminTls == null ? null : adminTls.context(),
                 source, codec, auth, new Backend(), registry, config.watchHeartbeat(),
                 JoinEndpoint.forDaemon(config, credentials));
         advertised = Endpoint.of(advertisedHost(r.tunnelAddress()), r.tunnelAddress().getPort());
@@ -270,7 +276,27 @@ public final class RouterDaemon implements AutoCloseable {
         scheduler.execute(this::publishRecord);
     }
 
-    private void watchCredentials(MeshRouter r) {
+    private void watchCredentials(MeshRouter r, TlsContexts.@Nullable ServerTls adminTls) {
+        URI joinServer = config.joinServer();
+        if (joinServer != null) {
+            if (!"https".equalsIgnoreCase(joinServer.getScheme())) {
+                logger.warn("site {}: join.server {} is not https: the certificate cannot be renewed (renewal "
+                        + "authenticates with the site's certificate over TLS) and expires at {}", config.site(),
+                        joinServer, credentials.notAfter());
+                return;
+            }
+            SiteRenewer renewer = new SiteRenewer(config, credentials, scheduler, renewed -> {
+                if (!closed && !draining) {
+                    r.updateCredentials(renewed);
+                    if (adminTls != null) {
+                        adminTls.update(renewed);
+                    }
+                }
+            });
+            siteRenewer = renewer;
+            renewer.start();
+            return;
+        }
         Path chain = config.certificateChain();
         Path key = config.privateKey();
         Path bundle = config.trustBundle();
@@ -278,7 +304,12 @@ public final class RouterDaemon implements AutoCloseable {
             return; // the development CA issues a fresh certificate at each start
         }
         CredentialsFileWatcher watcher = new CredentialsFileWatcher(config.trustDomain(), chain, key, bundle,
-                credentials, r::updateCredentials);
+                credentials, reloaded -> {
+                    r.updateCredentials(reloaded);
+                    if (adminTls != null) {
+                        adminTls.update(reloaded);
+                    }
+                });
         long interval = config.credentialsReloadInterval().toMillis();
         scheduler.scheduleWithFixedDelay(() -> {
             if (closed || draining) {
@@ -633,6 +664,10 @@ public final class RouterDaemon implements AutoCloseable {
             }
         }
         closed = true;
+        SiteRenewer renewer = siteRenewer;
+        if (renewer != null) {
+            renewer.stop();
+        }
         scheduler.shutdownNow();
         try {
             // A check in progress may be registering the site: let it finish so its lease is closed below.

@@ -92,4 +92,24 @@ class JoinSettingsTest {
                 "ca.certificate", "/etc/isthmus/ca.pem")))
                 .hasMessageContaining("ca.privateKey: missing (expected: ca.certificate and ca.privateKey together)");
     }
+
+    @Test
+    void theValidityOfIssuedSiteCertificatesIsASettingOfTheCaDaemon() {
+        DaemonConfig defaults = DaemonConfig.load(null, Map.of(), Map.of("site", "tokyo", "dev.generateCa", "true"));
+        assertThat(defaults.siteCertificateValidity()).isEqualTo(java.time.Duration.ofHours(24));
+
+        DaemonConfig shorter = DaemonConfig.load(null, Map.of(), Map.of("site", "tokyo", "dev.generateCa", "true",
+                "ca.siteCertificateValidity", "6h"));
+        assertThat(shorter.siteCertificateValidity()).isEqualTo(java.time.Duration.ofHours(6));
+        assertThat(DaemonConfig.flagName("ca.siteCertificateValidity")).isEqualTo("--ca-site-certificate-validity");
+
+        Map<String, String> withoutCa = joining();
+        withoutCa.put("ca.siteCertificateValidity", "6h");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), withoutCa))
+                .isInstanceOf(DaemonConfigException.class)
+                .hasMessageContaining("ca.siteCertificateValidity: set without a CA");
+        assertThatThrownBy(() -> DaemonConfig.load(null, Map.of(), Map.of("site", "tokyo", "dev.generateCa", "true",
+                "ca.siteCertificateValidity", "0s")))
+                .hasMessageContaining("ca.siteCertificateValidity: \"0s\" (expected: a duration > 0");
+    }
 }

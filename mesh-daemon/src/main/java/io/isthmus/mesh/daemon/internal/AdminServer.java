@@ -33,6 +33,8 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,6 +55,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 import org.jspecify.annotations.Nullable;
@@ -268,6 +271,10 @@ public final class AdminServer implements AutoCloseable {
         if (segments.size() == 1 && segments.get(0).equals("join")) {
             // No bearer token or client certificate: the join token is the credential.
             return redeemJoinToken(exchange, method);
+        }
+        if (segments.size() == 1 && segments.get(0).equals("renew")) {
+            // No bearer token: the site's current certificate, as the TLS client certificate, is the credential.
+            return renewSiteCertificate(exchange, method);
         }
         boolean write = !method.equals("GET") && !(segments.size() == 1 && segments.get(0).equals("explain"));
         authorize(exchange, write);
@@ -789,7 +796,7 @@ public final class AdminServer implements AutoCloseable {
         out.flush();
     }
 
-    // ---- joining a site (POST /v1/join-tokens, POST /v1/join)
+    // ---- joining a site (POST /v1/join-tokens, POST /v1/join) and renewing its certificate (POST /v1/renew)
 
     private JoinEndpoint joinEndpoint() {
         if (join == null) {
@@ -810,6 +817,29 @@ public final class AdminServer implements AutoCloseable {
         JsonNode request = readJsonObject(exchange);
         try {
             return sendJson(exchange, 200, endpoint.redeem(request));
+        } catch (JoinEndpoint.Refused e) {
+            throw new HttpError(e.status(), e.getMessage());
+        }
+    }
+
+    private int renewSiteCertificate(HttpExchange exchange, String method) {
+        allow(method, "POST");
+        JoinEndpoint endpoint = joinEndpoint();
+        List<X509Certificate> chain = new ArrayList<>();
+        if (exchange instanceof HttpsExchange) {
+            try {
+                for (Certificate c : ((HttpsExchange) exchange).getSSLSession().getPeerCertificates()) {
+                    if (c instanceof X509Certificate) {
+                        chain.add((X509Certificate) c);
+                    }
+                }
+            } catch (SSLPeerUnverifiedException e) {
+                // no client certificate: refused below
+            }
+        }
+        JsonNode request = readJsonObject(exchange);
+        try {
+            return sendJson(exchange, 200, endpoint.renew(chain, request));
         } catch (JoinEndpoint.Refused e) {
             throw new HttpError(e.status(), e.getMessage());
         }

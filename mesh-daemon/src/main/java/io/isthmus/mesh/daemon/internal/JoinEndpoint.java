@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
 import io.isthmus.mesh.daemon.DaemonConfig;
+import io.isthmus.mesh.pki.CertificateSigningRequest;
 import io.isthmus.mesh.pki.EnrollmentResponse;
 import io.isthmus.mesh.pki.JoinToken;
 import io.isthmus.mesh.pki.JoinTokenException;
@@ -11,11 +12,16 @@ import io.isthmus.mesh.pki.JoinTokenIssuer;
 import io.isthmus.mesh.pki.MeshCertificateAuthority;
 import io.isthmus.mesh.pki.MeshIdentityException;
 import io.isthmus.mesh.pki.SiteCredentials;
+import io.isthmus.mesh.pki.SpiffeId;
+import io.isthmus.mesh.pki.TrustBundle;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -28,7 +34,10 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The CA side of joining a site through the admin API: {@code POST /v1/join-tokens} issues a
  * one-time token for a site, {@code POST /v1/join} redeems it with the new site's certificate signing
- * request. Present only on a daemon that holds the mesh CA (the development CA, or {@code ca.*} files).
+ * request, and {@code POST /v1/renew} gives a site that authenticates with its current certificate (as
+ * the TLS client certificate) a new one for a fresh key. Present only on a daemon that holds the mesh CA
+ * (the development CA, or {@code ca.*} files). Joined and renewed certificates are issued alike: by the
+ * same CA, valid for {@link DaemonConfig#siteCertificateValidity()}, with the same trust bundle.
  *
  * <p>The tokens are kept in memory ({@link JoinTokenIssuer}'s default store): a token issued by this
  * daemon is redeemed at this daemon, and tokens not yet used are lost when it restarts (issue new
@@ -48,11 +57,13 @@ public final class JoinEndpoint {
     static final String INVALID_TOKEN = "invalid token";
 
     private final JoinTokenIssuer issuer;
+    private final TrustBundle trustBundle;
     private final String trustDomain;
 
-    JoinEndpoint(JoinTokenIssuer issuer, String trustDomain) {
-        this.issuer = issuer;
-        this.trustDomain = trustDomain;
+    JoinEndpoint(MeshCertificateAuthority ca, TrustBundle trustBundle, Duration validity) {
+        this.trustBundle = trustBundle;
+        this.trustDomain = ca.trustDomain();
+        this.issuer = JoinTokenIssuer.builder(ca).trustBundle(trustBundle).siteCertificateValidity(validity).build();
     }
 
     /**
@@ -74,8 +85,7 @@ public final class JoinEndpoint {
         } else {
             return null;
         }
-        JoinTokenIssuer issuer = JoinTokenIssuer.builder(ca).trustBundle(credentials.trustBundle()).build();
-        return new JoinEndpoint(issuer, ca.trustDomain());
+        return new JoinEndpoint(ca, credentials.trustBundle(), config.siteCertificateValidity());
     }
 
     private static MeshCertificateAuthority readCa(String trustDomain, Path certificate, Path privateKey) {
@@ -197,6 +207,58 @@ public final class JoinEndpoint {
         }
         logger.info("site {} joined: issued {} valid until {}", response.spiffeId().site(), response.spiffeId(),
                 response.notAfter());
+        return answer(response);
+    }
+
+    /**
+     * Renews the certificate of a site that proves its identity with its current certificate:
+     * {@code {"csr": "<PEM>"}} gives {@code {"certificateChain": PEM, "trustBundle": PEM}}, as
+     * {@link #redeem(JsonNode)} does. The client certificate chain must verify against the trust bundle
+     * now (issued by the mesh CA, not expired, exactly one SPIFFE id of this trust domain) and the request
+     * must ask for that same identity.
+     *
+     * @param clientChain the TLS client certificate chain of the request, leaf first; empty without one
+     * @param request the request document
+     * @return the answer document
+     * @throws Refused with the status to answer: 401 without a client certificate or with one that does
+     *     not verify, 400 for a missing or bad CSR, 403 for a CSR of another identity than the certificate's
+     */
+    public ObjectNode renew(List<X509Certificate> clientChain, JsonNode request) {
+        requireNonNull(clientChain, "clientChain");
+        if (clientChain.isEmpty()) {
+            throw new Refused(401, "renewal requires the site's current certificate as the TLS client certificate "
+                    + "(expected: https with the site's certificate of trust domain " + trustDomain + ")");
+        }
+        SpiffeId peer;
+        try {
+            peer = trustBundle.verify(clientChain, Instant.now());
+        } catch (MeshIdentityException e) {
+            logger.warn("refused a renewal: client certificate rejected: {}", e.getMessage());
+            throw new Refused(401, "client certificate rejected: " + e.getMessage() + " (expected: the site's "
+                    + "current, unexpired certificate; after expiry the site joins again with a new join token)");
+        }
+        String csrPem = text(request, "csr");
+        CertificateSigningRequest csr;
+        try {
+            csr = CertificateSigningRequest.fromPem(csrPem);
+        } catch (MeshIdentityException | IllegalArgumentException e) {
+            throw new Refused(400, "csr: " + e.getMessage() + " (expected: a PEM CERTIFICATE REQUEST signed by "
+                    + "the site's new key, for " + peer + ")");
+        }
+        EnrollmentResponse response;
+        try {
+            response = issuer.renew(peer, csr);
+        } catch (MeshIdentityException e) {
+            // The request is well-formed (checked above): it asks for another identity than the certificate's.
+            logger.warn("refused a renewal: {}", e.getMessage());
+            throw new Refused(403, e.getMessage());
+        }
+        logger.info("site {} renewed its certificate: issued {} valid until {}", peer.site(), peer,
+                response.notAfter());
+        return answer(response);
+    }
+
+    private static ObjectNode answer(EnrollmentResponse response) {
         ObjectNode answer = NODES.objectNode();
         answer.put("certificateChain", response.certificateChainPem());
         answer.put("trustBundle", response.trustBundlePem());
@@ -211,7 +273,7 @@ public final class JoinEndpoint {
         return node.stringValue();
     }
 
-    /** A refused redemption with the HTTP status to answer. */
+    /** A refused redemption or renewal with the HTTP status to answer. */
     public static final class Refused extends RuntimeException {
         private static final long serialVersionUID = 1L;
         private final int status;

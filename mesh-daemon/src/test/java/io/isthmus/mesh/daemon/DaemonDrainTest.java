@@ -1,17 +1,9 @@
 package io.isthmus.mesh.daemon;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
-import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.extension.Parameters;
-import com.github.tomakehurst.wiremock.extension.ServeEventListener;
-import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.OriginPool;
@@ -31,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,30 +38,12 @@ class DaemonDrainTest {
     @TempDir
     Path state;
 
-    private final CountDownLatch slowArrived = new CountDownLatch(IN_FLIGHT);
-    private WireMockServer origin;
+    private FastAndSlowOrigin origin;
     private RouterDaemon daemon;
 
     @BeforeEach
     void start() throws IOException {
-        origin = new WireMockServer(wireMockConfig().bindAddress("127.0.0.1").dynamicPort().containerThreads(30)
-                .extensions(new ServeEventListener() {
-                    @Override
-                    public void beforeMatch(ServeEvent serveEvent, Parameters parameters) {
-                        if (serveEvent.getRequest().getUrl().equals("/slow")) {
-                            slowArrived.countDown();
-                        }
-                    }
-
-                    @Override
-                    public String getName() {
-                        return "arrivals";
-                    }
-                }));
-        origin.start();
-        origin.stubFor(get(urlEqualTo("/fast")).willReturn(aResponse().withStatus(200).withBody("fast")));
-        origin.stubFor(get(urlEqualTo("/slow")).willReturn(aResponse().withStatus(200).withBody("slow")
-                .withFixedDelay(ORIGIN_DELAY_MILLIS)));
+        origin = new FastAndSlowOrigin(ORIGIN_DELAY_MILLIS, IN_FLIGHT, 30);
         Path tokens = state.resolve("tokens");
         Files.writeString(tokens, "admin " + AdminApiTest.ADMIN + "\n");
         Map<String, String> settings = AdminApiTest.settings(state.resolve("state"), tokens);
@@ -90,7 +63,7 @@ class DaemonDrainTest {
         if (daemon != null) {
             daemon.close();
         }
-        origin.stop();
+        origin.close();
     }
 
     @Test
@@ -104,7 +77,7 @@ class DaemonDrainTest {
             HttpClient client = client();
             inFlight.add(CompletableFuture.supplyAsync(() -> send(client, "/slow")));
         }
-        assertThat(slowArrived.await(10, TimeUnit.SECONDS)).as("every slow request reached the origin").isTrue();
+        assertThat(origin.slowArrived.await(10, TimeUnit.SECONDS)).as("every slow request reached the origin").isTrue();
 
         CompletableFuture<Void> closing = CompletableFuture.runAsync(daemon::close);
         await().atMost(Duration.ofSeconds(2)).until(() -> admin.get("/readyz").statusCode() == 503);

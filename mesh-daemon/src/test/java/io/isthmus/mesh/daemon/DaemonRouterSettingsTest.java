@@ -1,18 +1,10 @@
 package io.isthmus.mesh.daemon;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
-import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.extension.Parameters;
-import com.github.tomakehurst.wiremock.extension.ServeEventListener;
-import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import io.isthmus.mesh.model.Endpoint;
 import io.isthmus.mesh.model.LoadBalancer;
 import io.isthmus.mesh.model.OriginPool;
@@ -27,7 +19,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,8 +37,7 @@ class DaemonRouterSettingsTest {
     @TempDir
     Path state;
 
-    private final CountDownLatch slowArrived = new CountDownLatch(1);
-    private WireMockServer origin;
+    private FastAndSlowOrigin origin;
     private RouterDaemon daemon;
 
     private Map<String, String> settings(String stateDir) throws IOException {
@@ -58,24 +48,7 @@ class DaemonRouterSettingsTest {
 
     @BeforeEach
     void start() throws IOException {
-        origin = new WireMockServer(wireMockConfig().bindAddress("127.0.0.1").dynamicPort().containerThreads(20)
-                .extensions(new ServeEventListener() {
-                    @Override
-                    public void beforeMatch(ServeEvent serveEvent, Parameters parameters) {
-                        if (serveEvent.getRequest().getUrl().equals("/slow")) {
-                            slowArrived.countDown();
-                        }
-                    }
-
-                    @Override
-                    public String getName() {
-                        return "arrivals";
-                    }
-                }));
-        origin.start();
-        origin.stubFor(get(urlEqualTo("/fast")).willReturn(aResponse().withStatus(200).withBody("fast")));
-        origin.stubFor(get(urlEqualTo("/slow")).willReturn(aResponse().withStatus(200).withBody("slow")
-                .withFixedDelay(ORIGIN_DELAY_MILLIS)));
+        origin = new FastAndSlowOrigin(ORIGIN_DELAY_MILLIS, 1, 20);
         Map<String, String> settings = settings("state");
         settings.put("router.ioThreads", "1"); // the per-origin limits are shared by the I/O threads
         settings.put("router.maxConnectionsPerOrigin", "1");
@@ -94,7 +67,7 @@ class DaemonRouterSettingsTest {
         if (daemon != null) {
             daemon.close();
         }
-        origin.stop();
+        origin.close();
     }
 
     @Test
@@ -106,7 +79,7 @@ class DaemonRouterSettingsTest {
     @Test
     void originLimitsAnswerARequestBeyondThemWith503OriginOverloaded() throws Exception {
         CompletableFuture<String> slow = CompletableFuture.supplyAsync(() -> request("/slow", 0));
-        assertThat(slowArrived.await(10, TimeUnit.SECONDS)).as("the slow request holds the one connection").isTrue();
+        assertThat(origin.slowArrived.await(10, TimeUnit.SECONDS)).as("the slow request holds the one connection").isTrue();
 
         String refused = request("/fast", 0);
         assertThat(refused).startsWith("HTTP/1.1 503").contains("is overloaded")

@@ -20,7 +20,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -413,7 +412,7 @@ final class LoadBalancerListeners implements AutoCloseable {
                     stream.close();
                     return;
                 }
-                stream.pipeline().remove(Http2StreamFrameToHttpObjectCodec.class);
+                stream.pipeline().remove(TunnelStreamCodec.class);
                 stream.pipeline().remove(UpstreamHandler.class);
                 stream.pipeline().addLast(new TcpRelay.StreamSide() {
                     private boolean answered;

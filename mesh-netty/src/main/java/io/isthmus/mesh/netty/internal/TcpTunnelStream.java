@@ -10,22 +10,19 @@ import io.isthmus.mesh.snapshot.CompiledPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.ReferenceCountUtil;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The first handler of every stream of an accepted tunnel: a {@code CONNECT} stream carries one TCP
- * connection of a TCP load balancer (its {@code :authority} is {@code name.namespace:port}) and is
- * piped to an origin of the pool at this site; any other stream is an HTTP exchange and goes on to the
- * HTTP codec and {@link TunnelStreamHandler}.
+ * Serves a {@code CONNECT} stream of an accepted tunnel: it carries one TCP connection of a TCP load
+ * balancer (its {@code :authority} is {@code name.namespace:port}) and is piped to an origin of the
+ * pool at this site. {@link TunnelStreamHandler} hands such a stream over on its first HEADERS frame.
  */
 final class TcpTunnelStream extends TcpRelay.StreamSide {
 
@@ -40,22 +37,6 @@ final class TcpTunnelStream extends TcpRelay.StreamSide {
         this.router = router;
         this.origins = origins;
         this.peer = peer;
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!decided && msg instanceof Http2HeadersFrame
-                && !HttpMethod.CONNECT.asciiName().contentEquals(((Http2HeadersFrame) msg).headers().method())) {
-            // An HTTP exchange.
-            decided = true;
-            ctx.pipeline().addAfter(ctx.name(), null, new TunnelStreamHandler(router, origins, peer));
-            ctx.pipeline().addAfter(ctx.name(), null, new Http2StreamFrameToHttpObjectCodec(true, false));
-            // (The frame codec validated the headers when it decoded them; converting them checks nothing more.)
-            ctx.pipeline().remove(this);
-            ctx.fireChannelRead(msg);
-            return;
-        }
-        super.channelRead(ctx, msg);
     }
 
     @Override

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslHandler;
@@ -68,8 +67,8 @@ final class TunnelAcceptor extends ChannelInitializer<Channel> {
             ctx.pipeline().addLast(codec, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                 @Override
                 protected void initChannel(Http2StreamChannel stream) {
-                    // Decides per stream: CONNECT (a TCP connection) or an HTTP exchange.
-                    stream.pipeline().addLast(new TcpTunnelStream(router, origins, peer));
+                    // An HTTP exchange; the handler hands a CONNECT stream (a TCP connection) to TcpTunnelStream.
+                    stream.pipeline().addLast(TunnelStreamCodec.forServer(), new TunnelStreamHandler(router, origins, peer));
                 }
             }), new IngressInitializer.ErrorSink());
             try {

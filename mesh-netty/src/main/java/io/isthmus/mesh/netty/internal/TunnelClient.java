@@ -18,7 +18,6 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslHandler;
@@ -208,6 +207,12 @@ final class TunnelClient {
     /** The HTTP/2 codec of a tunnel, set once it is up. */
     private static final io.netty.util.AttributeKey<io.netty.handler.codec.http2.Http2FrameCodec> CODEC =
             io.netty.util.AttributeKey.valueOf("isthmus.codec");
+    /**
+     * Opens the streams of a tunnel, set once it is up. It adds no handler: an opened stream gets its
+     * two at once ({@link #openStream}), which spares a channel initializer per request.
+     */
+    private static final io.netty.util.AttributeKey<Http2StreamChannelBootstrap> STREAMS =
+            io.netty.util.AttributeKey.valueOf("isthmus.streams");
     private static final io.netty.util.AttributeKey<Integer> GENERATION =
             io.netty.util.AttributeKey.valueOf("isthmus.generation");
 
@@ -355,6 +360,7 @@ final class TunnelClient {
                 logger.debug("could not widen the connection window", e);
             }
             ch.attr(CODEC).set(codec);
+            ch.attr(STREAMS).set(new Http2StreamChannelBootstrap(ch));
             router.listener.tunnelEstablished(peer, ch.remoteAddress(), true);
             open.add(ch);
             ch.closeFuture().addListener(f -> {
@@ -437,16 +443,6 @@ final class TunnelClient {
         }
     }
 
-    /** The pipeline of a stream carrying one request: HTTP/2 frames to and from HTTP objects, then the exchange. */
-    private static final ChannelInitializer<Http2StreamChannel> STREAM = new ChannelInitializer<>() {
-        @Override
-        protected void initChannel(Http2StreamChannel ch) {
-            // The request headers were validated where they entered the mesh, the response headers by the
-            // frame codec: converting them checks nothing more.
-            ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false, false), new UpstreamHandler());
-        }
-    };
-
     private final class TunnelUpstream implements Upstream {
 
         private final Site site;
@@ -486,13 +482,27 @@ final class TunnelClient {
             return stream;
         }
 
-        @SuppressWarnings("unchecked")
         private Future<Channel> openStream(EventLoop loop, Future<Channel> parent) {
             if (!parent.isSuccess()) {
                 return loop.newFailedFuture(parent.cause());
             }
-            Future<? extends Channel> opened = new Http2StreamChannelBootstrap(parent.getNow()).handler(STREAM).open();
-            return (Future<Channel>) opened;
+            Future<Http2StreamChannel> opened = parent.getNow().attr(STREAMS).get().open();
+            if (opened.isDone()) {
+                return withHandlers(loop, opened);
+            }
+            Promise<Channel> stream = loop.newPromise();
+            opened.addListener(f -> io.netty.util.concurrent.PromiseNotifier.cascade(withHandlers(loop, opened), stream));
+            return stream;
+        }
+
+        /** The pipeline of a stream carrying one request: HTTP/2 frames to and from HTTP objects, then the exchange. */
+        private Future<Channel> withHandlers(EventLoop loop, Future<Http2StreamChannel> opened) {
+            if (!opened.isSuccess()) {
+                return loop.newFailedFuture(opened.cause());
+            }
+            Http2StreamChannel ch = opened.getNow();
+            ch.pipeline().addLast(TunnelStreamCodec.forClient(), new UpstreamHandler());
+            return loop.newSucceededFuture(ch);
         }
 
         @Override

@@ -1,0 +1,296 @@
+package io.isthmus.mesh.netty.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.AsciiString;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * Converts between the HTTP objects of an exchange and the HTTP/2 frames of one tunnel stream, in both
+ * directions, on the sending router's side ({@link #forClient()}: requests out, responses in) or the
+ * receiving router's ({@link #forServer()}: requests in, responses out).
+ *
+ * <p>It does what Netty's {@code Http2StreamFrameToHttpObjectCodec} does for the messages a router
+ * exchanges, in fewer steps: the headers are copied once between the two header maps, without the
+ * {@code x-http2-*} extension headers the generic conversion adds (and the next hop would remove
+ * again), without re-validating what the frame codec or the ingress parser already validated, and
+ * without an intermediate output list per message; body buffers pass from frame to content and back
+ * without being retained and released. Hop-by-hop headers were removed before a message reaches a
+ * tunnel stream; those that HTTP/2 forbids are still never copied into a HEADERS frame.
+ *
+ * <p>On the receiving side, a {@code CONNECT} stream (a TCP connection of a TCP load balancer) is not
+ * an HTTP exchange: its first HEADERS frame is passed on unconverted and the codec leaves the stream's
+ * pipeline. Runs on the stream's event loop; one instance per stream.
+ */
+final class TunnelStreamCodec extends ChannelDuplexHandler {
+
+    /** Header maps of converted messages: their names and values were validated where they entered. */
+    private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+    private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
+    private static final AsciiString HTTPS = AsciiString.cached("https");
+    private static final AsciiString TRAILERS_VALUE = HttpHeaderValues.TRAILERS;
+
+    private final boolean server;
+
+    private TunnelStreamCodec(boolean server) {
+        this.server = server;
+    }
+
+    /** The codec of a stream the sending router opens: writes a request, reads the response. */
+    static TunnelStreamCodec forClient() {
+        return new TunnelStreamCodec(false);
+    }
+
+    /** The codec of a stream the receiving router accepts: reads a request, writes the response. */
+    static TunnelStreamCodec forServer() {
+        return new TunnelStreamCodec(true);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Http2Exception {
+        if (msg instanceof Http2HeadersFrame) {
+            Http2HeadersFrame frame = (Http2HeadersFrame) msg;
+            Http2Headers headers = frame.headers();
+            if (server && HttpMethod.CONNECT.asciiName().contentEquals(headers.method())) {
+                ctx.pipeline().remove(this);
+                ctx.fireChannelRead(msg);
+                return;
+            }
+            ctx.fireChannelRead(server ? toRequest(headers, frame.isEndStream()) : toResponse(headers, frame.isEndStream()));
+        } else if (msg instanceof Http2DataFrame) {
+            Http2DataFrame frame = (Http2DataFrame) msg;
+            // The content passes to the HTTP object; the frame itself holds nothing else.
+            ByteBuf content = frame.content();
+            ctx.fireChannelRead(frame.isEndStream()
+                    ? new DefaultLastHttpContent(content, EmptyHttpHeaders.INSTANCE)
+                    : new DefaultHttpContent(content));
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    private static Object toRequest(Http2Headers headers, boolean endStream) {
+        CharSequence method = headers.method();
+        if (method == null && headers.status() == null && endStream) {
+            return trailers(headers);
+        }
+        CharSequence path = headers.path();
+        HttpMethod m = HttpMethod.valueOf(String.valueOf(method));
+        String uri = String.valueOf(path);
+        HttpMessage request;
+        if (endStream) {
+            request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, m, uri, Unpooled.EMPTY_BUFFER, HEADERS.newHeaders(),
+                    EmptyHttpHeaders.INSTANCE);
+        } else {
+            request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, m, uri, HEADERS);
+        }
+        HttpHeaders out = request.headers();
+        CharSequence authority = headers.authority();
+        if (authority != null) {
+            out.add(HttpHeaderNames.HOST, authority);
+        }
+        copyToHttp1(headers, out);
+        if (!endStream && !out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            out.add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        return request;
+    }
+
+    private static Object toResponse(Http2Headers headers, boolean endStream) throws Http2Exception {
+        CharSequence status = headers.status();
+        if (status == null && endStream) {
+            return trailers(headers);
+        }
+        HttpResponseStatus s = HttpConversionUtil.parseStatus(status);
+        HttpMessage response;
+        // An interim response (1xx) stands alone: it is complete in itself, whatever follows it.
+        if (endStream || s.code() < 200) {
+            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, s, Unpooled.EMPTY_BUFFER, HEADERS.newHeaders(),
+                    EmptyHttpHeaders.INSTANCE);
+        } else {
+            response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, s, HEADERS);
+        }
+        HttpHeaders out = response.headers();
+        copyToHttp1(headers, out);
+        if (!endStream && s.code() >= 200 && !out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            out.add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        return response;
+    }
+
+    private static LastHttpContent trailers(Http2Headers headers) {
+        LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, TRAILERS);
+        copyToHttp1(headers, last.trailingHeaders());
+        return last;
+    }
+
+    /**
+     * Copies the regular fields of HTTP/2 headers into HTTP/1.1 headers; pseudo-header fields stay
+     * behind, and the {@code cookie} fields HTTP/2 may split are joined again (RFC 9113 section 8.2.3).
+     */
+    private static void copyToHttp1(Http2Headers in, HttpHeaders out) {
+        CharSequence cookie = null;
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iterator();
+        while (it.hasNext()) {
+            Map.Entry<CharSequence, CharSequence> entry = it.next();
+            CharSequence name = entry.getKey();
+            if (name.length() > 0 && name.charAt(0) == ':') {
+                continue;
+            }
+            if (HttpHeaderNames.COOKIE.contentEquals(name)) {
+                cookie = cookie == null ? entry.getValue() : cookie + "; " + entry.getValue();
+                continue;
+            }
+            out.add(name, entry.getValue());
+        }
+        if (cookie != null) {
+            out.add(HttpHeaderNames.COOKIE, cookie);
+        }
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpMessage) {
+            HttpMessage message = (HttpMessage) msg;
+            Http2Headers headers = toHttp2(message);
+            boolean endStream = false;
+            if (msg instanceof FullHttpMessage) {
+                FullHttpMessage full = (FullHttpMessage) msg;
+                endStream = !full.content().isReadable() && full.trailingHeaders().isEmpty();
+            }
+            if (!(msg instanceof HttpContent)) {
+                ctx.write(new DefaultHttp2HeadersFrame(headers, false), promise);
+                return;
+            }
+            if (endStream) {
+                ((HttpContent) msg).release();
+                ctx.write(new DefaultHttp2HeadersFrame(headers, true), promise);
+                return;
+            }
+            ctx.write(new DefaultHttp2HeadersFrame(headers, false), ctx.voidPromise());
+        }
+        if (msg instanceof LastHttpContent) {
+            LastHttpContent last = (LastHttpContent) msg;
+            HttpHeaders trailers = last.trailingHeaders();
+            if (trailers.isEmpty()) {
+                ctx.write(new DefaultHttp2DataFrame(last.content(), true), promise);
+                return;
+            }
+            Http2Headers http2Trailers = new DefaultHttp2Headers(false, trailers.size());
+            copyToHttp2(trailers, http2Trailers);
+            if (last.content().isReadable()) {
+                ctx.write(new DefaultHttp2DataFrame(last.content(), false), ctx.voidPromise());
+            } else {
+                last.release();
+            }
+            ctx.write(new DefaultHttp2HeadersFrame(http2Trailers, true), promise);
+        } else if (msg instanceof HttpContent) {
+            ctx.write(new DefaultHttp2DataFrame(((HttpContent) msg).content(), false), promise);
+        } else if (!(msg instanceof HttpMessage)) {
+            ctx.write(msg, promise);
+        }
+    }
+
+    /** The HEADERS of a request or response: pseudo-header fields, then the regular ones. */
+    private static Http2Headers toHttp2(HttpMessage message) {
+        HttpHeaders in = message.headers();
+        Http2Headers out = new DefaultHttp2Headers(false, in.size() + 4);
+        if (message instanceof HttpRequest) {
+            HttpRequest request = (HttpRequest) message;
+            String uri = request.uri();
+            if (uri.isEmpty() || uri.charAt(0) != '/' && !"*".equals(uri)) {
+                // Not origin-form: the generic conversion takes the path and authority from the URI.
+                return HttpConversionUtil.toHttp2Headers(message, false);
+            }
+            out.method(request.method().asciiName());
+            out.scheme(HTTPS);
+            out.path(uri);
+            String host = in.get(HttpHeaderNames.HOST);
+            if (host != null) {
+                int userInfoEnd = host.indexOf('@');
+                out.authority(userInfoEnd < 0 ? host : host.substring(userInfoEnd + 1));
+            }
+        } else {
+            out.status(((HttpResponse) message).status().codeAsText());
+        }
+        copyToHttp2(in, out);
+        return out;
+    }
+
+    /** Copies header fields with lower-case names, leaving out those HTTP/2 does not carry (RFC 9113 section 8.2.2). */
+    private static void copyToHttp2(HttpHeaders in, Http2Headers out) {
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence();
+        while (it.hasNext()) {
+            Map.Entry<CharSequence, CharSequence> entry = it.next();
+            AsciiString name = AsciiString.of(entry.getKey()).toLowerCase();
+            if (!carriedByHttp2(name)) {
+                continue;
+            }
+            if (HttpHeaderNames.TE.contentEquals(name)) {
+                if (AsciiString.contentEqualsIgnoreCase(entry.getValue().toString().trim(), TRAILERS_VALUE)) {
+                    out.add(HttpHeaderNames.TE, TRAILERS_VALUE);
+                }
+                continue;
+            }
+            out.add(name, entry.getValue());
+        }
+    }
+
+    private static boolean carriedByHttp2(AsciiString name) {
+        if (name.length() > HTTP2_EXTENSION_PREFIX.length() && name.startsWith(HTTP2_EXTENSION_PREFIX)) {
+            return false;
+        }
+        switch (name.length()) {
+            case 4:
+                return !HttpHeaderNames.HOST.contentEquals(name);
+            case 7:
+                return !HttpHeaderNames.UPGRADE.contentEquals(name);
+            case 10:
+                return !HttpHeaderNames.CONNECTION.contentEquals(name) && !KEEP_ALIVE.contentEquals(name);
+            case 16:
+                return !PROXY_CONNECTION.contentEquals(name);
+            case 17:
+                return !HttpHeaderNames.TRANSFER_ENCODING.contentEquals(name);
+            default:
+                return true;
+        }
+    }
+
+    /** What the headers describing an HTTP/2 stream in HTTP/1.1 start with ({@code x-http2-scheme}, ...). */
+    private static final AsciiString HTTP2_EXTENSION_PREFIX = AsciiString.cached("x-http2-");
+    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
+}

@@ -1,0 +1,148 @@
+package io.isthmus.mesh.netty.internal;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import org.junit.jupiter.api.Test;
+
+class TunnelStreamCodecTest {
+
+    @Test
+    void writesARequestAsHeadersAndDataWithoutFieldsHttp2DoesNotCarry() {
+        EmbeddedChannel stream = new EmbeddedChannel(TunnelStreamCodec.forClient());
+        HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/orders?id=7");
+        request.headers().add("Host", "user@osaka-app:8080").add("X-Request-Id", "r1").add("connection", "close")
+                .add("transfer-encoding", "chunked").add("x-http2-scheme", "http").add("te", "trailers")
+                .add("upgrade", "h2c").add("proxy-connection", "keep-alive").add("cookie", "a=1; b=2");
+        ByteBuf body = Unpooled.copiedBuffer("hello", US_ASCII);
+        LastHttpContent last = new DefaultLastHttpContent(body);
+        last.trailingHeaders().add("X-Checksum", "abc");
+        stream.writeOutbound(request, last);
+
+        Http2HeadersFrame head = stream.readOutbound();
+        assertThat(head.isEndStream()).isFalse();
+        Http2Headers headers = head.headers();
+        assertThat(headers.method()).hasToString("POST");
+        assertThat(headers.path()).hasToString("/orders?id=7");
+        assertThat(headers.scheme()).hasToString("https");
+        assertThat(headers.authority()).hasToString("osaka-app:8080");
+        assertThat(headers.names()).extracting(CharSequence::toString).containsExactlyInAnyOrder(
+                ":method", ":path", ":scheme", ":authority", "x-request-id", "te", "cookie");
+        Http2DataFrame data = stream.readOutbound();
+        assertThat(data.isEndStream()).isFalse();
+        assertThat(data.content()).isSameAs(body);
+        assertThat(data.content().toString(US_ASCII)).isEqualTo("hello");
+        Http2HeadersFrame trailers = stream.readOutbound();
+        assertThat(trailers.isEndStream()).isTrue();
+        assertThat(trailers.headers().get("x-checksum")).hasToString("abc");
+        data.release();
+        assertThat(body.refCnt()).isZero();
+        Object next = stream.readOutbound();
+        assertThat(next).isNull();
+    }
+
+    @Test
+    void endsTheStreamWithTheHeadersOfABodilessFullResponse() {
+        EmbeddedChannel stream = new EmbeddedChannel(TunnelStreamCodec.forServer());
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
+        response.headers().add("Server", "origin").add("Keep-Alive", "timeout=5");
+        stream.writeOutbound(response);
+        Http2HeadersFrame head = stream.readOutbound();
+        assertThat(head.isEndStream()).isTrue();
+        assertThat(head.headers().status()).hasToString("204");
+        assertThat(head.headers().names()).extracting(CharSequence::toString)
+                .containsExactlyInAnyOrder(":status", "server");
+        Object next = stream.readOutbound();
+        assertThat(next).isNull();
+        assertThat(response.refCnt()).isZero();
+    }
+
+    @Test
+    void readsARequestWithHostFromAuthorityJoinedCookiesAndNoStreamExtensionHeaders() {
+        EmbeddedChannel stream = new EmbeddedChannel(TunnelStreamCodec.forServer());
+        Http2Headers headers = new DefaultHttp2Headers().method("PUT").path("/a").scheme("https")
+                .authority("osaka-app").add("cookie", "a=1").add("cookie", "b=2").add("x-isthmus-pool", "default/p");
+        ByteBuf body = Unpooled.copiedBuffer("xyz", US_ASCII);
+        stream.writeInbound(new DefaultHttp2HeadersFrame(headers, false), new DefaultHttp2DataFrame(body, true));
+
+        HttpRequest request = stream.readInbound();
+        assertThat(request.method()).isEqualTo(HttpMethod.PUT);
+        assertThat(request.uri()).isEqualTo("/a");
+        assertThat(request.headers().get("host")).isEqualTo("osaka-app");
+        assertThat(request.headers().get("cookie")).isEqualTo("a=1; b=2");
+        assertThat(request.headers().get("x-isthmus-pool")).isEqualTo("default/p");
+        assertThat(request.headers().get("transfer-encoding")).isEqualTo("chunked");
+        assertThat(request.headers().names()).noneMatch(name -> name.startsWith("x-http2-") || name.startsWith(":"));
+        LastHttpContent last = stream.readInbound();
+        assertThat(last.content()).isSameAs(body);
+        last.release();
+    }
+
+    @Test
+    void readsAHeadersOnlyRequestAsAFullRequestAndTrailersAsLastContent() {
+        EmbeddedChannel stream = new EmbeddedChannel(TunnelStreamCodec.forServer());
+        stream.writeInbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().method("GET").path("/")
+                .scheme("https").authority("app"), true));
+        FullHttpRequest get = stream.readInbound();
+        assertThat(get.content().readableBytes()).isZero();
+        assertThat(get.headers().contains("transfer-encoding")).isFalse();
+
+        stream.writeInbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().add("x-checksum", "abc"), true));
+        LastHttpContent trailers = stream.readInbound();
+        assertThat(trailers.trailingHeaders().get("x-checksum")).isEqualTo("abc");
+    }
+
+    @Test
+    void readsAResponseAndMarksABodyWithoutLengthChunked() {
+        EmbeddedChannel stream = new EmbeddedChannel(TunnelStreamCodec.forClient());
+        stream.writeInbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("103").add("link", "</a>"), false),
+                new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200").add("content-type", "text/plain"), false),
+                new DefaultHttp2DataFrame(Unpooled.copiedBuffer("ok", US_ASCII), false),
+                new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
+        FullHttpResponse interim = stream.readInbound();
+        assertThat(interim.status().code()).isEqualTo(103);
+        HttpResponse response = stream.readInbound();
+        assertThat(response).isNotInstanceOf(FullHttpResponse.class);
+        assertThat(response.status()).isEqualTo(HttpResponseStatus.OK);
+        assertThat(response.headers().get("transfer-encoding")).isEqualTo("chunked");
+        assertThat(response.headers().names()).containsExactlyInAnyOrder("content-type", "transfer-encoding");
+        HttpContent part = stream.readInbound();
+        assertThat(part).isNotInstanceOf(LastHttpContent.class);
+        assertThat(part.content().toString(US_ASCII)).isEqualTo("ok");
+        part.release();
+        Object end = stream.readInbound();
+        assertThat(end).isInstanceOf(LastHttpContent.class);
+    }
+
+    @Test
+    void passesAConnectStreamOnUnconvertedAndLeavesThePipeline() {
+        EmbeddedChannel stream = new EmbeddedChannel(TunnelStreamCodec.forServer());
+        Http2HeadersFrame connect = new DefaultHttp2HeadersFrame(
+                new DefaultHttp2Headers().method("CONNECT").authority("db.default:5432"), false);
+        stream.writeInbound(connect);
+        Object passed = stream.readInbound();
+        assertThat(passed).isSameAs(connect);
+        assertThat(stream.pipeline().get(TunnelStreamCodec.class)).isNull();
+    }
+}

@@ -51,7 +51,8 @@ class CaImportExportTest {
 
     @Test
     void importsWithTheBuildersClockAndSiteValidity() {
-        Instant start = Instant.parse("2026-12-01T00:00:00Z");
+        // A day into the shared CA's validity, which starts when the test runs.
+        Instant start = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).plus(Duration.ofDays(1));
         MeshCertificateAuthority loaded = MeshCertificateAuthority.builder("mesh.test")
                 .clock(Clock.fixed(start, ZoneOffset.UTC))
                 .siteCertificateValidity(Duration.ofHours(6))

@@ -95,6 +95,10 @@ final class Health {
 
     /** Whether a remote site may serve a pool, as far as its own answers tell. */
     boolean remoteHealthy(String site, ObjectKey pool) {
+        if (remoteUnhealthyUntil.isEmpty()) {
+            // The common case, without building the key.
+            return true;
+        }
         Long until = remoteUnhealthyUntil.get(site + ' ' + pool);
         return until == null || System.nanoTime() - until >= 0;
     }

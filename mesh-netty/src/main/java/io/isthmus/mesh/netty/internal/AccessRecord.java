@@ -55,8 +55,10 @@ final class AccessRecord {
         return upstreamStartNanos == 0 ? 0 : (upstreamEndNanos == 0 ? endNanos : upstreamEndNanos) - upstreamStartNanos;
     }
 
+    private static final String[] STATUS_CLASSES = {"0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx", "7xx", "8xx", "9xx"};
+
     String statusClass() {
-        return status == 0 ? "none" : (status / 100) + "xx";
+        return status == 0 ? "none" : status > 0 && status < 1000 ? STATUS_CLASSES[status / 100] : (status / 100) + "xx";
     }
 
     String toJson() {

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The router's meters in a Micrometer registry the caller passed; removed from it when the router
@@ -69,35 +70,54 @@ final class MicrometerMetrics implements RouterMetrics {
                 .tags("site", site, "remote_site", remoteSite).register(registry));
     }
 
+    /*
+     * The meters of requests and TCP connections, by their tags: each is registered once, when its
+     * tags are first seen, and found again with one map lookup. Building and registering a meter per
+     * request (tags sorted, the registry searched, the meter list scanned) cost more than the rest of
+     * the request's accounting together.
+     */
+    private record RequestTags(String listener, String loadBalancer, String statusClass, String decision) {}
+
+    private record ListenerTags(String listener, String loadBalancer) {}
+
+    private record ReasonTags(String name, String listener, String reason) {}
+
+    private record TcpTags(String name, String loadBalancer, String decision) {}
+
+    private final Map<RequestTags, Timer> requestTimers = new ConcurrentHashMap<>();
+    private final Map<ListenerTags, Timer> upstreamTimers = new ConcurrentHashMap<>();
+    private final Map<ReasonTags, Counter> reasonCounters = new ConcurrentHashMap<>();
+    private final Map<TcpTags, Counter> tcpCounters = new ConcurrentHashMap<>();
+
     @Override
     public void requestEnded(AccessRecord record) {
         String lb = record.loadBalancer == null ? "none" : record.loadBalancer;
-        Timer timer = Timer.builder("isthmus.requests")
-                .description("Requests by load balancer, status class and decision")
-                .tags("site", site, "listener", record.listener, "load_balancer", lb,
-                        "status_class", record.statusClass(), "decision", record.decision)
-                .publishPercentileHistogram()
-                .register(registry);
-        timer.record(record.totalNanos(), TimeUnit.NANOSECONDS);
-        remember(timer);
+        requestTimers.computeIfAbsent(new RequestTags(record.listener, lb, record.statusClass(), record.decision),
+                tags -> remember(Timer.builder("isthmus.requests")
+                        .description("Requests by load balancer, status class and decision")
+                        .tags("site", site, "listener", tags.listener(), "load_balancer", tags.loadBalancer(),
+                                "status_class", tags.statusClass(), "decision", tags.decision())
+                        .publishPercentileHistogram()
+                        .register(registry)))
+                .record(record.totalNanos(), TimeUnit.NANOSECONDS);
         if (record.upstreamStartNanos != 0) {
-            Timer upstream = Timer.builder("isthmus.upstream.duration")
-                    .description("Time from sending a request upstream to the end of its response")
-                    .tags("site", site, "listener", record.listener, "load_balancer", lb)
-                    .publishPercentileHistogram()
-                    .register(registry);
-            upstream.record(record.upstreamNanos(), TimeUnit.NANOSECONDS);
-            remember(upstream);
+            upstreamTimers.computeIfAbsent(new ListenerTags(record.listener, lb),
+                    tags -> remember(Timer.builder("isthmus.upstream.duration")
+                            .description("Time from sending a request upstream to the end of its response")
+                            .tags("site", site, "listener", tags.listener(), "load_balancer", tags.loadBalancer())
+                            .publishPercentileHistogram()
+                            .register(registry)))
+                    .record(record.upstreamNanos(), TimeUnit.NANOSECONDS);
         }
         if (!AccessRecord.ROUTED.equals(record.decision)) {
-            Counter counter = Counter.builder(AccessRecord.DENIED.equals(record.decision)
-                            ? "isthmus.requests.denied" : "isthmus.requests.failed")
-                    .description("Requests not routed, by reason")
-                    .tags("site", site, "listener", record.listener,
-                            "reason", record.reason == null ? "unknown" : record.reason)
-                    .register(registry);
-            counter.increment();
-            remember(counter);
+            String name = AccessRecord.DENIED.equals(record.decision) ? "isthmus.requests.denied" : "isthmus.requests.failed";
+            reasonCounters.computeIfAbsent(new ReasonTags(name, record.listener,
+                            record.reason == null ? "unknown" : record.reason),
+                    tags -> remember(Counter.builder(tags.name())
+                            .description("Requests not routed, by reason")
+                            .tags("site", site, "listener", tags.listener(), "reason", tags.reason())
+                            .register(registry)))
+                    .increment();
         }
         if (record.poolSite != null && !record.poolSite.equals(site) && record.listener.startsWith("ingress")) {
             tunnelGauges(record.poolSite);
@@ -107,35 +127,36 @@ final class MicrometerMetrics implements RouterMetrics {
     @Override
     public void tcpConnectionEnded(AccessRecord record) {
         String lb = record.loadBalancer == null ? "none" : record.loadBalancer;
-        Counter connections = Counter.builder("isthmus.tcp.connections")
-                .description("Connections of TCP load balancers by decision: routed, denied or failed")
-                .tags("site", site, "load_balancer", lb, "decision", record.decision)
-                .register(registry);
-        connections.increment();
-        remember(connections);
-        Counter received = Counter.builder("isthmus.tcp.bytes.received")
-                .description("Bytes TCP load balancers received from their clients")
-                .baseUnit("bytes")
-                .tags("site", site, "load_balancer", lb)
-                .register(registry);
-        received.increment(record.requestBytes);
-        remember(received);
-        Counter sent = Counter.builder("isthmus.tcp.bytes.sent")
-                .description("Bytes TCP load balancers sent to their clients")
-                .baseUnit("bytes")
-                .tags("site", site, "load_balancer", lb)
-                .register(registry);
-        sent.increment(record.responseBytes);
-        remember(sent);
+        tcpCounter("isthmus.tcp.connections", "Connections of TCP load balancers by decision: routed, denied or failed",
+                lb, record.decision).increment();
+        tcpCounter("isthmus.tcp.bytes.received", "Bytes TCP load balancers received from their clients", lb, null)
+                .increment(record.requestBytes);
+        tcpCounter("isthmus.tcp.bytes.sent", "Bytes TCP load balancers sent to their clients", lb, null)
+                .increment(record.responseBytes);
         if (record.poolSite != null && !record.poolSite.equals(site)) {
             tunnelGauges(record.poolSite);
         }
     }
 
-    private void remember(Meter meter) {
+    /** A counter of TCP load balancers, tagged with the decision when one is given. */
+    private Counter tcpCounter(String name, String description, String loadBalancer, @Nullable String decision) {
+        return tcpCounters.computeIfAbsent(new TcpTags(name, loadBalancer, decision == null ? "" : decision), tags -> {
+            Counter.Builder builder = Counter.builder(name).description(description)
+                    .tags("site", site, "load_balancer", loadBalancer);
+            if (decision != null) {
+                builder.tags("decision", decision);
+            } else {
+                builder.baseUnit("bytes");
+            }
+            return remember(builder.register(registry));
+        });
+    }
+
+    private <M extends Meter> M remember(M meter) {
         if (!meters.contains(meter)) {
             meters.add(meter);
         }
+        return meter;
     }
 
     @Override
@@ -144,5 +165,9 @@ final class MicrometerMetrics implements RouterMetrics {
             registry.remove(meter);
         }
         meters.clear();
+        requestTimers.clear();
+        upstreamTimers.clear();
+        reasonCounters.clear();
+        tcpCounters.clear();
     }
 }

@@ -80,8 +80,11 @@ public final class WeightedChoice<T> {
      * @throws IllegalStateException when there are no items
      */
     public T pick(int ticket) {
-        Preconditions.checkState(total > 0, "no items to pick from");
-        Preconditions.checkArgument(ticket >= 0 && ticket < total, "ticket: %s (expected: 0-%s)", ticket, total - 1);
+        if (ticket < 0 || ticket >= total) {
+            // Checked here only: the checks' arguments (boxed, in an array) would cost every pick.
+            Preconditions.checkState(total > 0, "no items to pick from");
+            Preconditions.checkArgument(false, "ticket: %s (expected: 0-%s)", ticket, total - 1);
+        }
         if (cumulative.length == 1) {
             return items.get(0);
         }
@@ -98,8 +101,10 @@ public final class WeightedChoice<T> {
      */
     public T pick(RandomGenerator random) {
         requireNonNull(random, "random");
-        Preconditions.checkState(total > 0, "no items to pick from");
-        return pick(random.nextInt(total));
+        if (total <= 0) {
+            Preconditions.checkState(false, "no items to pick from");
+        }
+        return cumulative.length == 1 ? items.get(0) : pick(random.nextInt(total));
     }
 
     @Override

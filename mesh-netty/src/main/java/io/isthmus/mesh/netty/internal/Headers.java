@@ -43,7 +43,7 @@ final class Headers {
             HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE, HttpHeaderNames.TRANSFER_ENCODING);
 
     /** What the headers describing the HTTP/2 stream of a converted message start with. */
-    private static final AsciiString HTTP2_EXTENSION_PREFIX = AsciiString.cached("x-http2-");
+    static final AsciiString HTTP2_EXTENSION_PREFIX = AsciiString.cached("x-http2-");
 
     private Headers() {}
 

@@ -270,7 +270,7 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
     }
 
     private static boolean carriedByHttp2(AsciiString name) {
-        if (name.length() > HTTP2_EXTENSION_PREFIX.length() && name.startsWith(HTTP2_EXTENSION_PREFIX)) {
+        if (name.length() > Headers.HTTP2_EXTENSION_PREFIX.length() && name.startsWith(Headers.HTTP2_EXTENSION_PREFIX)) {
             return false;
         }
         switch (name.length()) {
@@ -289,8 +289,6 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
         }
     }
 
-    /** What the headers describing an HTTP/2 stream in HTTP/1.1 start with ({@code x-http2-scheme}, ...). */
-    private static final AsciiString HTTP2_EXTENSION_PREFIX = AsciiString.cached("x-http2-");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
 }

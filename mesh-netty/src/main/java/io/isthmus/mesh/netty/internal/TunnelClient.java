@@ -473,26 +473,25 @@ final class TunnelClient {
 
         @Override
         public Future<Channel> acquire(EventLoop loop) {
-            Future<Channel> parent = connection(loop, site);
-            if (parent.isDone()) {
-                return openStream(loop, parent);
-            }
-            Promise<Channel> stream = loop.newPromise();
-            parent.addListener(f -> io.netty.util.concurrent.PromiseNotifier.cascade(openStream(loop, parent), stream));
-            return stream;
+            return whenDone(loop, connection(loop, site), parent -> openStream(loop, parent));
         }
 
         private Future<Channel> openStream(EventLoop loop, Future<Channel> parent) {
             if (!parent.isSuccess()) {
                 return loop.newFailedFuture(parent.cause());
             }
-            Future<Http2StreamChannel> opened = parent.getNow().attr(STREAMS).get().open();
-            if (opened.isDone()) {
-                return withHandlers(loop, opened);
+            return whenDone(loop, parent.getNow().attr(STREAMS).get().open(), opened -> withHandlers(loop, opened));
+        }
+
+        /** {@code next} of {@code future}: at once when it is done already, otherwise once it completes. */
+        private <T> Future<Channel> whenDone(EventLoop loop, Future<T> future,
+                java.util.function.Function<Future<T>, Future<Channel>> next) {
+            if (future.isDone()) {
+                return next.apply(future);
             }
-            Promise<Channel> stream = loop.newPromise();
-            opened.addListener(f -> io.netty.util.concurrent.PromiseNotifier.cascade(withHandlers(loop, opened), stream));
-            return stream;
+            Promise<Channel> result = loop.newPromise();
+            future.addListener(f -> io.netty.util.concurrent.PromiseNotifier.cascade(next.apply(future), result));
+            return result;
         }
 
         /** The pipeline of a stream carrying one request: HTTP/2 frames to and from HTTP objects, then the exchange. */

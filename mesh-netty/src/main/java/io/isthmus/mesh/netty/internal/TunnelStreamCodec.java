@@ -61,7 +61,6 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
     private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
     private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
     private static final AsciiString HTTPS = AsciiString.cached("https");
-    private static final AsciiString TRAILERS_VALUE = HttpHeaderValues.TRAILERS;
 
     private final boolean server;
 
@@ -260,8 +259,8 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
                 continue;
             }
             if (HttpHeaderNames.TE.contentEquals(name)) {
-                if (AsciiString.contentEqualsIgnoreCase(entry.getValue().toString().trim(), TRAILERS_VALUE)) {
-                    out.add(HttpHeaderNames.TE, TRAILERS_VALUE);
+                if (AsciiString.contentEqualsIgnoreCase(entry.getValue().toString().trim(), HttpHeaderValues.TRAILERS)) {
+                    out.add(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
                 }
                 continue;
             }

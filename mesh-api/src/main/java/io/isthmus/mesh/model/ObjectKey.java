@@ -13,11 +13,13 @@ public final class ObjectKey implements Comparable<ObjectKey> {
     private final Kind kind;
     private final String namespace;
     private final String name;
+    private final String qualifiedName;
 
     private ObjectKey(Kind kind, String namespace, String name) {
         this.kind = kind;
         this.namespace = namespace;
         this.name = name;
+        this.qualifiedName = namespace.isEmpty() ? name : namespace + '/' + name;
     }
 
     /**
@@ -67,6 +69,15 @@ public final class ObjectKey implements Comparable<ObjectKey> {
         return name;
     }
 
+    /**
+     * Returns the name within its namespace, as logs, access records and annotations write it.
+     *
+     * @return {@code namespace/name}, or the name alone for cluster-wide kinds
+     */
+    public String qualifiedName() {
+        return qualifiedName;
+    }
+
     @Override
     public int compareTo(ObjectKey o) {
         int c = kind.compareTo(o.kind);
@@ -90,6 +101,6 @@ public final class ObjectKey implements Comparable<ObjectKey> {
     /** Returns {@code Kind/namespace/name}, or {@code Kind/name} for cluster-wide kinds. */
     @Override
     public String toString() {
-        return namespace.isEmpty() ? kind.kindName() + '/' + name : kind.kindName() + '/' + namespace + '/' + name;
+        return kind.kindName() + '/' + qualifiedName;
     }
 }

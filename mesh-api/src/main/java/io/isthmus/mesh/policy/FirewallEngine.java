@@ -185,7 +185,7 @@ public final class FirewallEngine {
     private static String names(ObjectKey[] keys) {
         List<String> names = new ArrayList<>();
         for (ObjectKey k : keys) {
-            names.add(k.namespace() + '/' + k.name());
+            names.add(k.qualifiedName());
         }
         return names.toString();
     }

@@ -102,7 +102,7 @@ public final class ServicePolicyEngine {
     }
 
     private static String label(ObjectKey key) {
-        return key.namespace() + '/' + key.name();
+        return key.qualifiedName();
     }
 
     private static String verb(PolicyAction action) {

@@ -97,7 +97,7 @@ public final class RequestExplainer {
         PolicyDecision decision = explanation.decision();
         ObjectNode result = NODES.objectNode();
         result.put("allowed", decision.allowed());
-        result.put("loadBalancer", lb.key().namespace() + '/' + lb.key().name());
+        result.put("loadBalancer", lb.key().qualifiedName());
         ObjectKey policy = decision.policy();
         result.put("policy", policy == null ? null : policy.namespace() + '/' + policy.name());
         String rule = decision.ruleName() != null ? decision.ruleName()

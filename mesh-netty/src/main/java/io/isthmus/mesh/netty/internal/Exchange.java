@@ -46,7 +46,11 @@ final class Exchange extends ResponseDeadlines.Waiter {
     private @Nullable HttpRequest retryCopy;
     private int attempts = 1;
     private static final int MAX_ATTEMPTS = 2;
-    private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(4);
+    /**
+     * Request parts that arrived before the upstream channel was there; made when the first does (an
+     * upstream at hand, such as a tunnel stream, needs none).
+     */
+    private @Nullable ArrayDeque<HttpObject> pending;
     /** Request parts queued while the upstream connects before reading pauses. */
     private static final int PENDING_LIMIT = 16;
 
@@ -115,8 +119,9 @@ final class Exchange extends ResponseDeadlines.Waiter {
         channel = ch;
         upstreamHandler = handler;
         handler.attach(this);
+        ArrayDeque<HttpObject> queued = pending;
         HttpObject part;
-        while ((part = pending.poll()) != null) {
+        while (queued != null && (part = queued.poll()) != null) {
             ch.write(part, ch.voidPromise());
         }
         DeferredFlush.flush(ch);
@@ -155,8 +160,9 @@ final class Exchange extends ResponseDeadlines.Waiter {
         }
         Channel ch = channel;
         if (ch == null) {
-            pending.add(part);
-            if (pending.size() >= PENDING_LIMIT) {
+            ArrayDeque<HttpObject> queue = pending();
+            queue.add(part);
+            if (queue.size() >= PENDING_LIMIT) {
                 // The upstream is still being connected: stop reading the body until it is.
                 downstream.config().setAutoRead(false);
             }
@@ -320,7 +326,7 @@ final class Exchange extends ResponseDeadlines.Waiter {
         record.retried = true;
         cancelTimer();
         releaseUpstream(false);
-        pending.add(new DefaultFullHttpRequest(copy.protocolVersion(), copy.method(), copy.uri(),
+        pending().add(new DefaultFullHttpRequest(copy.protocolVersion(), copy.method(), copy.uri(),
                 Unpooled.EMPTY_BUFFER, copy.headers().copy(), EmptyHttpHeaders.INSTANCE));
         start();
         return true;
@@ -363,10 +369,20 @@ final class Exchange extends ResponseDeadlines.Waiter {
     }
 
     private void releasePending() {
+        ArrayDeque<HttpObject> queued = pending;
         HttpObject part;
-        while ((part = pending.poll()) != null) {
+        while (queued != null && (part = queued.poll()) != null) {
             ReferenceCountUtil.release(part);
         }
+    }
+
+    private ArrayDeque<HttpObject> pending() {
+        ArrayDeque<HttpObject> queue = pending;
+        if (queue == null) {
+            queue = new ArrayDeque<>(4);
+            pending = queue;
+        }
+        return queue;
     }
 
     private void cancelTimer() {

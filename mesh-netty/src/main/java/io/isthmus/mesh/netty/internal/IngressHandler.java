@@ -88,7 +88,7 @@ final class IngressHandler extends ProxyHandler {
                     + (dedicatedPort == 0 ? "" : " on port " + dedicatedPort) + " at site " + router.site);
         }
         LoadBalancer lb = decision.loadBalancer();
-        String lbName = lb.namespace() + '/' + lb.name();
+        String lbName = lb.key().qualifiedName();
         record.loadBalancer = lbName;
         Route route = decision.route();
         record.route = route == null ? "default" : route.name() != null ? route.name() : "routes[" + decision.index() + ']';
@@ -112,7 +112,7 @@ final class IngressHandler extends ProxyHandler {
                     + " is configured in namespace " + lb.namespace());
         }
         OriginPool model = pool.pool();
-        record.pool = model.namespace() + '/' + model.name();
+        record.pool = model.key().qualifiedName();
         Duration timeout = decision.timeout();
         if (timeout != null) {
             requestTimeoutMillis = timeout.toMillis();

@@ -206,7 +206,7 @@ final class LoadBalancerListeners implements AutoCloseable {
         AccessRecord record = new AccessRecord("tcp:" + port, router.site);
         record.protocol = "TCP";
         record.client = remote.getAddress().getHostAddress();
-        record.loadBalancer = key.namespace() + '/' + key.name();
+        record.loadBalancer = key.qualifiedName();
         record.decision = AccessRecord.DENIED;
         record.reason = "firewall";
         record.endNanos = System.nanoTime();
@@ -352,14 +352,14 @@ final class LoadBalancerListeners implements AutoCloseable {
                 return;
             }
             LoadBalancer model = lb.loadBalancer();
-            record.loadBalancer = model.namespace() + '/' + model.name();
+            record.loadBalancer = model.key().qualifiedName();
             CompiledPool pool = table.pool(model.defaultPoolKey());
             if (pool == null) {
                 fail(client, record, "pool_not_configured", "load balancer " + record.loadBalancer + ": origin pool "
                         + model.defaultPool() + " is not configured");
                 return;
             }
-            record.pool = pool.pool().namespace() + '/' + pool.pool().name();
+            record.pool = pool.pool().key().qualifiedName();
             String site = Failover.chooseSite(router, tunnels, table, pool);
             record.poolSite = site;
             if (site.equals(router.site)) {

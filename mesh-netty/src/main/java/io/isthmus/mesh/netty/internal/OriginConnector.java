@@ -66,7 +66,7 @@ final class OriginConnector {
         Endpoint endpoint = endpoint(router, pool, request, clientIp);
         OriginSlots slots = state.get().slots(endpoint, limits);
         if (slots.full()) {
-            throw slots.overloaded(pool.pool().namespace() + '/' + pool.pool().name());
+            throw slots.overloaded(pool.pool().key().qualifiedName());
         }
         return new OriginUpstream(endpoint, slots, router.health, pool.pool().outlierDetection());
     }
@@ -81,12 +81,16 @@ final class OriginConnector {
             @Nullable InetAddress clientIp) {
         OriginPool model = pool.pool();
         boolean any = false;
+        LoopState loop = state.get();
+        // The thread's lists, filled anew per group: choosing keeps neither.
+        List<Endpoint> healthy = loop.healthy;
+        List<Integer> weights = loop.weights;
         for (CompiledPool.PriorityGroup group : pool.priorities()) {
             if (!group.sites().contains(router.site)) {
                 continue;
             }
-            List<Endpoint> healthy = new ArrayList<>(4);
-            List<Integer> weights = new ArrayList<>(4);
+            healthy.clear();
+            weights.clear();
             for (Origin origin : group.origins()) {
                 if (!origin.siteIn(model).equals(router.site)) {
                     continue;
@@ -100,10 +104,13 @@ final class OriginConnector {
                 }
             }
             if (!healthy.isEmpty()) {
-                return choose(model, healthy, weights, request, clientIp);
+                Endpoint chosen = choose(model, healthy, weights, request, clientIp);
+                healthy.clear();
+                weights.clear();
+                return chosen;
             }
         }
-        String name = model.namespace() + '/' + model.name();
+        String name = model.key().qualifiedName();
         if (!any) {
             throw new RouteException(HttpResponseStatus.MISDIRECTED_REQUEST, "pool_at_other_site",
                     "origin pool " + name + " has no origin at site " + router.site);
@@ -168,6 +175,9 @@ final class OriginConnector {
 
     private static final class LoopState {
         final Map<Endpoint, OriginSlots> slots = new HashMap<>();
+        /** Scratch lists of {@link #endpoint}: the healthy endpoints of a priority group and their weights. */
+        final List<Endpoint> healthy = new ArrayList<>(4);
+        final List<Integer> weights = new ArrayList<>(4);
         int next;
 
         OriginSlots slots(Endpoint endpoint, OriginLimits limits) {

@@ -62,13 +62,14 @@ final class TunnelAcceptor extends ChannelInitializer<Channel> {
             }
             // Only a failed handshake closes with a linger; the tunnel's reads and writes no longer pass it.
             ctx.pipeline().remove(LingeringClose.class);
+            TunnelStreamHandler.CarriedClient carried = new TunnelStreamHandler.CarriedClient(peer);
             Http2FrameCodec codec = IngressInitializer.serverCodec(router.settings, TunnelClient.STREAM_WINDOW,
                     router.drainMillis());
             ctx.pipeline().addLast(codec, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                 @Override
                 protected void initChannel(Http2StreamChannel stream) {
                     // An HTTP exchange; the handler hands a CONNECT stream (a TCP connection) to TcpTunnelStream.
-                    stream.pipeline().addLast(TunnelStreamCodec.forServer(), new TunnelStreamHandler(router, origins, peer));
+                    stream.pipeline().addLast(TunnelStreamCodec.forServer(), new TunnelStreamHandler(router, origins, peer, carried));
                 }
             }), new IngressInitializer.ErrorSink());
             try {

@@ -119,9 +119,17 @@ final class TunnelClient {
                         .build());
     }
 
+    /**
+     * The breakers by site, found with one lookup per request (the registry's own lookup builds a
+     * supplier each time).
+     */
+    private final Map<String, io.github.resilience4j.circuitbreaker.CircuitBreaker> breakerBySite =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     /** The circuit breaker of a remote site, shared by all event loops. */
     io.github.resilience4j.circuitbreaker.CircuitBreaker breaker(String site) {
-        return breakers.circuitBreaker(site);
+        io.github.resilience4j.circuitbreaker.CircuitBreaker breaker = breakerBySite.get(site);
+        return breaker != null ? breaker : breakerBySite.computeIfAbsent(site, breakers::circuitBreaker);
     }
 
     /** @return 0 when the site's circuit is closed, 1 when open, 2 when half-open */

@@ -254,7 +254,7 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
         Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence();
         while (it.hasNext()) {
             Map.Entry<CharSequence, CharSequence> entry = it.next();
-            AsciiString name = AsciiString.of(entry.getKey()).toLowerCase();
+            AsciiString name = lowerCase(entry.getKey());
             if (!carriedByHttp2(name)) {
                 continue;
             }
@@ -266,6 +266,39 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
             }
             out.add(name, entry.getValue());
         }
+    }
+
+    /**
+     * Common field names in lower case, by their case-insensitive hash ({@link AsciiString#hashCode}):
+     * names an HTTP/1.1 origin or client writes capitalised ({@code Content-Type}) are looked up
+     * instead of being copied in lower case for every message. A name whose slot another one took is
+     * lowered as usual.
+     */
+    private static final AsciiString[] LOWER_CASE_NAMES = new AsciiString[128];
+
+    static {
+        for (AsciiString name : new AsciiString[] {HttpHeaderNames.CONTENT_TYPE, HttpHeaderNames.CONTENT_LENGTH,
+                HttpHeaderNames.DATE, HttpHeaderNames.SERVER, HttpHeaderNames.CACHE_CONTROL, HttpHeaderNames.ETAG,
+                HttpHeaderNames.LAST_MODIFIED, HttpHeaderNames.ACCEPT_RANGES, HttpHeaderNames.VARY,
+                HttpHeaderNames.LOCATION, HttpHeaderNames.SET_COOKIE, HttpHeaderNames.EXPIRES, HttpHeaderNames.AGE,
+                HttpHeaderNames.CONTENT_ENCODING, HttpHeaderNames.USER_AGENT, HttpHeaderNames.ACCEPT,
+                HttpHeaderNames.ACCEPT_ENCODING, HttpHeaderNames.ACCEPT_LANGUAGE, HttpHeaderNames.AUTHORIZATION,
+                HttpHeaderNames.COOKIE, HttpHeaderNames.CONNECTION, HttpHeaderNames.TRANSFER_ENCODING,
+                HttpHeaderNames.HOST, HttpHeaderNames.CONTENT_SECURITY_POLICY,
+                HttpHeaderNames.X_FRAME_OPTIONS, HttpHeaderNames.ORIGIN, HttpHeaderNames.REFERER, HttpHeaderNames.PRAGMA,
+                HttpHeaderNames.IF_NONE_MATCH, HttpHeaderNames.IF_MODIFIED_SINCE, HttpHeaderNames.UPGRADE}) {
+            int slot = name.hashCode() & (LOWER_CASE_NAMES.length - 1);
+            if (LOWER_CASE_NAMES[slot] == null) {
+                LOWER_CASE_NAMES[slot] = name;
+            }
+        }
+    }
+
+    /** {@code name} in lower case: a cached constant for the common names, no copy when it is lower case already. */
+    static AsciiString lowerCase(CharSequence name) {
+        AsciiString ascii = AsciiString.of(name);
+        AsciiString known = LOWER_CASE_NAMES[ascii.hashCode() & (LOWER_CASE_NAMES.length - 1)];
+        return known != null && known.contentEqualsIgnoreCase(ascii) ? known : ascii.toLowerCase();
     }
 
     private static boolean carriedByHttp2(AsciiString name) {

@@ -27,11 +27,46 @@ final class TunnelStreamHandler extends ProxyHandler {
 
     private final OriginConnector origins;
     private final SpiffeId peer;
+    private final CarriedClient carried;
 
-    TunnelStreamHandler(RouterContext router, OriginConnector origins, SpiffeId peer) {
+    /** @param carried the client addresses of the stream's tunnel connection */
+    TunnelStreamHandler(RouterContext router, OriginConnector origins, SpiffeId peer, CarriedClient carried) {
         super(router, 0);
         this.origins = origins;
         this.peer = peer;
+        this.carried = carried;
+    }
+
+    /**
+     * The client address the streams of one tunnel connection carried last, parsed, and its text for
+     * the access log: most streams of a tunnel carry one of a few clients, so a run of them parses
+     * the address once. Used on the connection's event loop only.
+     */
+    static final class CarriedClient {
+        private final String via;
+        private @Nullable String text;
+        private @Nullable InetAddress address;
+        private @Nullable String description;
+
+        CarriedClient(SpiffeId peer) {
+            this.via = " via " + peer;
+        }
+
+        /** The address in {@code value}, or {@code null} when absent or not an IP literal. */
+        @Nullable InetAddress address(@Nullable String value) {
+            if (value == null || !value.equals(text)) {
+                InetAddress parsed = Enforcement.parseIp(value);
+                text = parsed == null ? null : value;
+                address = parsed;
+                description = parsed == null ? null : parsed.getHostAddress() + via;
+            }
+            return address;
+        }
+
+        /** How the access log names the client of the address {@link #address} returned last. */
+        @Nullable String description() {
+            return description;
+        }
     }
 
     @Override
@@ -87,15 +122,15 @@ final class TunnelStreamHandler extends ProxyHandler {
             }
         }
         OriginPool model = pool.pool();
-        record.pool = model.namespace() + '/' + model.name();
+        record.pool = model.key().qualifiedName();
         record.poolSite = router.site;
-        InetAddress clientIp = Enforcement.parseIp(headers.get(Headers.CLIENT_IP));
+        InetAddress clientIp = carried.address(headers.get(Headers.CLIENT_IP));
         if (clientIp != null) {
-            record.client = clientIp.getHostAddress() + " via " + peer;
+            record.client = carried.description();
         }
         if (lb != null) {
             LoadBalancer l = lb.loadBalancer();
-            record.loadBalancer = l.namespace() + '/' + l.name();
+            record.loadBalancer = l.key().qualifiedName();
             // The peer proved its identity in the TLS handshake; it speaks for the client address it carries.
             Enforcement.enforce(table.policies(l.key()), request, host, clientIp, peer.site(), peer.toString(),
                     "site " + router.site + " tunnel from " + peer.site());

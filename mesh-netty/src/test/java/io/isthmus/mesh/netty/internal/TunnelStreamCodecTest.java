@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -24,6 +25,7 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.util.AsciiString;
 import org.junit.jupiter.api.Test;
 
 class TunnelStreamCodecTest {
@@ -60,6 +62,26 @@ class TunnelStreamCodecTest {
         assertThat(body.refCnt()).isZero();
         Object next = stream.readOutbound();
         assertThat(next).isNull();
+    }
+
+    @Test
+    void lowersFieldNamesWithTheCommonOnesFromConstants() {
+        assertThat(lower("Content-Type")).isSameAs(HttpHeaderNames.CONTENT_TYPE);
+        assertThat(lower(new AsciiString("DATE"))).isSameAs(HttpHeaderNames.DATE);
+        assertThat(lower("Server")).isSameAs(HttpHeaderNames.SERVER);
+        // Same hash as a constant does not make a name that constant.
+        assertThat(lower("X-Custom-Field")).hasToString("x-custom-field");
+        assertThat(lower("Dat")).hasToString("dat");
+        AsciiString lower = new AsciiString("x-request-id");
+        assertThat(lower(lower)).isSameAs(lower);
+        for (String name : new String[] {"Content-Length", "Set-Cookie", "ETag", "Last-Modified", "Vary", "Age"}) {
+            assertThat(lower(name)).hasToString(name.toLowerCase(java.util.Locale.ROOT));
+        }
+    }
+
+    /** As an object: an {@link AsciiString} is both a char sequence and comparable to AssertJ. */
+    private static Object lower(CharSequence name) {
+        return TunnelStreamCodec.lowerCase(name);
     }
 
     @Test

@@ -307,7 +307,7 @@ public final class LoadBalancer implements MeshObject {
 
     @Override
     public String toString() {
-        return "LoadBalancer{" + key.namespace() + '/' + name() + (type == Type.HTTP ? "" : ", type=" + type)
+        return "LoadBalancer{" + key.qualifiedName() + (type == Type.HTTP ? "" : ", type=" + type)
                 + (port == DEFAULT_HTTP_PORT ? "" : ", port=" + port) + ", domains=" + domains + ", advertiseSites="
                 + advertiseSites + (advertiseSelector.isEmpty() ? "" : ", advertiseSelector=" + advertiseSelector)
                 + (routes.isEmpty() ? "" : ", routes=" + routes) + ", defaultPool=" + defaultPool

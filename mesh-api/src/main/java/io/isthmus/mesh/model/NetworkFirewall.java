@@ -174,7 +174,7 @@ public final class NetworkFirewall implements MeshObject {
         rules.forEach(b::rule);
         sites.forEach(b::site);
         siteSelector.forEach(b::siteSelector);
-        listeners.forEach(l -> b.listener(l.namespace() + '/' + l.name()));
+        listeners.forEach(l -> b.listener(l.qualifiedName()));
         return b;
     }
 

@@ -209,7 +209,7 @@ public final class OriginPool implements MeshObject {
 
     @Override
     public String toString() {
-        return "OriginPool{" + key.namespace() + '/' + name() + ", site=" + site + ", origins=" + origins
+        return "OriginPool{" + key.qualifiedName() + ", site=" + site + ", origins=" + origins
                 + (algorithm == LoadBalancingAlgorithm.ROUND_ROBIN ? "" : ", algorithm=" + algorithm)
                 + (hashKey == null ? "" : ", hashKey=" + hashKey) + (healthCheck == null ? "" : ", " + healthCheck)
                 + (outlierDetection == null ? "" : ", " + outlierDetection) + (tls == null ? "" : ", " + tls) + '}';

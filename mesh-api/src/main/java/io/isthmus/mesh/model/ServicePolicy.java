@@ -120,7 +120,7 @@ public final class ServicePolicy implements MeshObject {
 
     @Override
     public String toString() {
-        return "ServicePolicy{" + key.namespace() + '/' + name() + ", rules=" + rules + ", defaultAction="
+        return "ServicePolicy{" + key.qualifiedName() + ", rules=" + rules + ", defaultAction="
                 + defaultAction + '}';
     }
 

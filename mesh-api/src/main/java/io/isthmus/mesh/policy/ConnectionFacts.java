@@ -88,7 +88,7 @@ public final class ConnectionFacts {
     public String toString() {
         return direction + " " + protocol + " " + sourceIp.getHostAddress() + " -> "
                 + (destinationIp == null ? "" : destinationIp.getHostAddress()) + ':' + destinationPort
-                + (listener == null ? "" : " on listener " + listener.namespace() + '/' + listener.name());
+                + (listener == null ? "" : " on listener " + listener.qualifiedName());
     }
 
     /** Builds {@link ConnectionFacts}. Not thread-safe. */

@@ -63,7 +63,7 @@ public final class MeshDiscoveryClient implements DiscoveryClient {
         URI ingress = service.ingress();
         int port = ingress.getPort() >= 0 ? ingress.getPort() : 80;
         Map<String, String> metadata = new LinkedHashMap<>();
-        metadata.put(LOAD_BALANCER_METADATA, service.loadBalancer().namespace() + '/' + service.loadBalancer().name());
+        metadata.put(LOAD_BALANCER_METADATA, service.loadBalancer().qualifiedName());
         metadata.put(ADVERTISE_SITES_METADATA, String.join(",", service.advertiseSites()));
         return new DefaultServiceInstance(service.domain() + '@' + ingress.getHost() + ':' + port, service.domain(),
                 ingress.getHost(), port, false, metadata);

@@ -103,7 +103,7 @@ public final class PolicyDocuments {
         }
         List<String> listeners = new ArrayList<>();
         for (ObjectKey l : firewall.listeners()) {
-            listeners.add(l.namespace() + '/' + l.name());
+            listeners.add(l.qualifiedName());
         }
         putStrings(spec, "listeners", listeners);
         ArrayNode rules = spec.putArray("rules");

@@ -99,7 +99,7 @@ public final class RequestExplainer {
         result.put("allowed", decision.allowed());
         result.put("loadBalancer", lb.key().qualifiedName());
         ObjectKey policy = decision.policy();
-        result.put("policy", policy == null ? null : policy.namespace() + '/' + policy.name());
+        result.put("policy", policy == null ? null : policy.qualifiedName());
         String rule = decision.ruleName() != null ? decision.ruleName()
                 : decision.ruleIndex() >= 0 ? "rules[" + decision.ruleIndex() + ']' : null;
         result.put("rule", rule);

@@ -294,7 +294,7 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
         }
     }
 
-    /** {@code name} in lower case: a cached constant for the common names, no copy when it is lower case already. */
+    /** {@code name} in lower case: a constant for the common names; an {@link AsciiString} already in lower case as it is. */
     static AsciiString lowerCase(CharSequence name) {
         AsciiString ascii = AsciiString.of(name);
         AsciiString known = LOWER_CASE_NAMES[ascii.hashCode() & (LOWER_CASE_NAMES.length - 1)];

@@ -81,9 +81,9 @@ public final class WeightedChoice<T> {
      */
     public T pick(int ticket) {
         if (ticket < 0 || ticket >= total) {
-            // Checked here only: the checks' arguments (boxed, in an array) would cost every pick.
-            Preconditions.checkState(total > 0, "no items to pick from");
-            Preconditions.checkArgument(false, "ticket: %s (expected: 0-%s)", ticket, total - 1);
+            // Built here only: the message's arguments (boxed, in an array) would cost every pick.
+            throw total <= 0 ? new IllegalStateException("no items to pick from")
+                    : new IllegalArgumentException("ticket: " + ticket + " (expected: 0-" + (total - 1) + ")");
         }
         if (cumulative.length == 1) {
             return items.get(0);
@@ -102,7 +102,7 @@ public final class WeightedChoice<T> {
     public T pick(RandomGenerator random) {
         requireNonNull(random, "random");
         if (total <= 0) {
-            Preconditions.checkState(false, "no items to pick from");
+            throw new IllegalStateException("no items to pick from");
         }
         return cumulative.length == 1 ? items.get(0) : pick(random.nextInt(total));
     }

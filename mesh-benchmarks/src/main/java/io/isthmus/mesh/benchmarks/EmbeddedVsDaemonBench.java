@@ -55,8 +55,9 @@ import java.util.function.Supplier;
  * connections, {@code --rounds N} (default 2), {@code --client jdk|raw} (JDK {@code HttpClient} or a
  * blocking socket; default jdk), {@code --time-limit 60} seconds per run, {@code --body-bytes 128},
  * {@code --io-threads 1} per router. The other JVMs get {@code --child-jvm-options} (default: the
- * settings of {@code bench/two-site-chain}). CPU per request is each process's CPU time over the
- * measured requests.
+ * settings {@code bench/two-site-chain} had before its young generation was fixed, with which the
+ * recorded figures were measured). CPU per request is each process's CPU time over the measured
+ * requests.
  */
 public final class EmbeddedVsDaemonBench {
 

@@ -43,8 +43,17 @@ final class DeferredFlush implements Runnable {
     /** Flushes {@code channel}: soon for a stream of an HTTP/2 connection, at once otherwise. */
     static void flush(Channel channel) {
         Channel connection = channel.parent();
-        if (!(channel instanceof Http2StreamChannel) || connection == null || !channel.eventLoop().inEventLoop()) {
+        if (!(channel instanceof Http2StreamChannel) || connection == null) {
             channel.flush();
+            return;
+        }
+        flushConnection(connection);
+    }
+
+    /** Flushes an HTTP/2 connection soon, for the exchanges of its streams; at once off its event loop. */
+    static void flushConnection(Channel connection) {
+        if (!connection.eventLoop().inEventLoop()) {
+            connection.flush();
             return;
         }
         DeferredFlush pending = LOOP.get();
@@ -63,7 +72,7 @@ final class DeferredFlush implements Runnable {
         }
         if (!pending.scheduled) {
             pending.scheduled = true;
-            channel.eventLoop().execute(pending);
+            connection.eventLoop().execute(pending);
         }
     }
 

@@ -20,8 +20,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One request and its response, relayed between a downstream channel (a client connection or a
- * tunnel stream) and an upstream channel (an origin connection or a tunnel stream). Everything runs
- * on the downstream channel's event loop; the upstream channel is bound to the same loop.
+ * tunnel stream) and an upstream link (an origin connection or a tunnel stream). Everything runs
+ * on the downstream channel's event loop; the upstream link is bound to the same loop.
  *
  * <p>Bodies stream in both directions. Backpressure: while the receiving side is not writable the
  * sending side stops reading.
@@ -47,17 +47,16 @@ final class Exchange extends ResponseDeadlines.Waiter {
     private int attempts = 1;
     private static final int MAX_ATTEMPTS = 2;
     /**
-     * Request parts that arrived before the upstream channel was there; made when the first does (an
+     * Request parts that arrived before the upstream link was there; made when the first does (an
      * upstream at hand, such as a tunnel stream, needs none).
      */
     private @Nullable ArrayDeque<HttpObject> pending;
     /** Request parts queued while the upstream connects before reading pauses. */
     private static final int PENDING_LIMIT = 16;
 
-    private @Nullable Channel channel;
-    /** The upstream channel being acquired (connecting, or waiting for a free origin connection). */
-    private @Nullable Future<Channel> acquiring;
-    private @Nullable UpstreamHandler upstreamHandler;
+    private @Nullable UpstreamLink link;
+    /** The upstream link being acquired (connecting, or waiting for a free origin connection). */
+    private @Nullable Future<UpstreamLink> acquiring;
     private boolean requestComplete;
     private boolean responseStarted;
     private boolean responseComplete;
@@ -82,7 +81,7 @@ final class Exchange extends ResponseDeadlines.Waiter {
     /** Starts acquiring the upstream; request parts received meanwhile wait in a short queue. */
     void start() {
         record.upstreamStartNanos = System.nanoTime();
-        Future<Channel> acquired = upstream.acquire(downstream.eventLoop());
+        Future<UpstreamLink> acquired = upstream.acquire(downstream.eventLoop());
         if (acquired.isDone()) {
             onAcquired(acquired);
         } else {
@@ -91,14 +90,14 @@ final class Exchange extends ResponseDeadlines.Waiter {
         }
     }
 
-    private void onAcquired(Future<Channel> acquired) {
+    private void onAcquired(Future<UpstreamLink> acquired) {
         acquiring = null;
         if (acquired.isCancelled()) {
             return;
         }
         if (done) {
             if (acquired.isSuccess()) {
-                upstream.release(acquired.getNow(), false);
+                acquired.getNow().release(false);
             }
             return;
         }
@@ -113,18 +112,16 @@ final class Exchange extends ResponseDeadlines.Waiter {
                     "upstream_unreachable");
             return;
         }
-        Channel ch = acquired.getNow();
-        record.endpoint = upstream.endpoint(ch);
-        UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
-        channel = ch;
-        upstreamHandler = handler;
-        handler.attach(this);
+        UpstreamLink ch = acquired.getNow();
+        record.endpoint = ch.endpoint();
+        link = ch;
+        ch.attach(this);
         ArrayDeque<HttpObject> queued = pending;
         HttpObject part;
         while (queued != null && (part = queued.poll()) != null) {
-            ch.write(part, ch.voidPromise());
+            ch.write(part);
         }
-        DeferredFlush.flush(ch);
+        ch.flush();
         // Resume reading if the queue had filled up, unless the upstream pushes back.
         downstream.config().setAutoRead(requestComplete || ch.isWritable());
         if (requestComplete) {
@@ -158,7 +155,7 @@ final class Exchange extends ResponseDeadlines.Waiter {
             ReferenceCountUtil.release(part);
             return;
         }
-        Channel ch = channel;
+        UpstreamLink ch = link;
         if (ch == null) {
             ArrayDeque<HttpObject> queue = pending();
             queue.add(part);
@@ -168,18 +165,17 @@ final class Exchange extends ResponseDeadlines.Waiter {
             }
             return;
         }
-        // Write failures reach the upstream pipeline's exceptionCaught, which ends the exchange.
-        ch.write(part, ch.voidPromise());
+        ch.write(part);
         if (requestComplete) {
-            DeferredFlush.flush(ch);
+            ch.flush();
             startResponseTimer();
         }
     }
 
     void flushUpstream() {
-        Channel ch = channel;
+        UpstreamLink ch = link;
         if (ch != null) {
-            DeferredFlush.flush(ch);
+            ch.flush();
         }
     }
 
@@ -238,8 +234,9 @@ final class Exchange extends ResponseDeadlines.Waiter {
         }
         if (!last) {
             downstream.write(part, downstream.voidPromise());
-            if (!downstream.isWritable() && channel != null) {
-                channel.config().setAutoRead(false);
+            UpstreamLink ch = link;
+            if (!downstream.isWritable() && ch != null) {
+                ch.readResponse(false);
             }
             return;
         }
@@ -255,20 +252,20 @@ final class Exchange extends ResponseDeadlines.Waiter {
     }
 
     void onDownstreamWritabilityChanged() {
-        Channel ch = channel;
+        UpstreamLink ch = link;
         if (ch != null && !responseComplete) {
-            ch.config().setAutoRead(downstream.isWritable());
+            ch.readResponse(downstream.isWritable());
         }
     }
 
     void onUpstreamWritabilityChanged() {
-        Channel ch = channel;
+        UpstreamLink ch = link;
         if (ch != null && !requestComplete) {
             downstream.config().setAutoRead(ch.isWritable());
         }
     }
 
-    /** The upstream channel closed or failed before the exchange ended. */
+    /** The upstream link closed or failed before the exchange ended. */
     void onUpstreamClosed(@Nullable Throwable cause) {
         if (done || responseComplete) {
             return;
@@ -285,7 +282,7 @@ final class Exchange extends ResponseDeadlines.Waiter {
     void onDownstreamClosed() {
         if (!done) {
             done = true;
-            Future<Channel> pendingAcquire = acquiring;
+            Future<UpstreamLink> pendingAcquire = acquiring;
             if (pendingAcquire != null) {
                 upstream.abandon(pendingAcquire);
             }
@@ -356,15 +353,10 @@ final class Exchange extends ResponseDeadlines.Waiter {
     }
 
     private void releaseUpstream(boolean reusable) {
-        Channel ch = channel;
+        UpstreamLink ch = link;
         if (ch != null) {
-            channel = null;
-            UpstreamHandler handler = upstreamHandler;
-            if (handler != null) {
-                handler.detach();
-            }
-            ch.config().setAutoRead(true);
-            upstream.release(ch, reusable);
+            link = null;
+            ch.release(reusable);
         }
     }
 

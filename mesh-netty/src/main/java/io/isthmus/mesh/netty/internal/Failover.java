@@ -2,7 +2,6 @@ package io.isthmus.mesh.netty.internal;
 
 import io.isthmus.mesh.model.Origin;
 import io.isthmus.mesh.snapshot.CompiledPool;
-import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -103,15 +102,15 @@ final class Failover {
             private String currentSite = site;
 
             @Override
-            public Future<Channel> acquire(EventLoop loop) {
-                Future<Channel> first = current.acquire(loop);
+            public Future<UpstreamLink> acquire(EventLoop loop) {
+                Future<UpstreamLink> first = current.acquire(loop);
                 if (first.isSuccess()) {
                     return first;
                 }
-                Promise<Channel> promise = loop.newPromise();
+                Promise<UpstreamLink> promise = loop.newPromise();
                 first.addListener(f -> {
                     if (f.isSuccess()) {
-                        promise.setSuccess((Channel) f.getNow());
+                        promise.setSuccess(first.getNow());
                         return;
                     }
                     String next = alternative(router, tunnels, pool, currentSite);
@@ -132,9 +131,10 @@ final class Failover {
                     current = nextUpstream;
                     currentSite = next;
                     record.poolSite = next;
-                    nextUpstream.acquire(loop).addListener(g -> {
+                    Future<UpstreamLink> second = nextUpstream.acquire(loop);
+                    second.addListener(g -> {
                         if (g.isSuccess()) {
-                            promise.setSuccess((Channel) g.getNow());
+                            promise.setSuccess(second.getNow());
                         } else {
                             promise.setFailure(g.cause());
                         }
@@ -144,18 +144,8 @@ final class Failover {
             }
 
             @Override
-            public void release(Channel channel, boolean reusable) {
-                current.release(channel, reusable);
-            }
-
-            @Override
             public String describe() {
                 return current.describe();
-            }
-
-            @Override
-            public String endpoint(Channel channel) {
-                return current.endpoint(channel);
             }
 
             @Override

@@ -20,6 +20,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -391,7 +392,7 @@ final class LoadBalancerListeners implements AutoCloseable {
                         + ", which is not a site of this mesh");
                 return;
             }
-            Upstream upstream;
+            TunnelClient.TunnelUpstream upstream;
             try {
                 upstream = tunnels.upstream(remote);
             } catch (RouteException e) {
@@ -400,20 +401,19 @@ final class LoadBalancerListeners implements AutoCloseable {
             }
             String authority = TcpTunnelStream.authority(model);
             record.upstreamStartNanos = System.nanoTime();
-            upstream.acquire(client.eventLoop()).addListener(f -> {
+            Future<Http2StreamChannel> opened = upstream.acquireChannel(client.eventLoop());
+            opened.addListener(f -> {
                 if (!f.isSuccess()) {
                     upstream.outcome(Boolean.FALSE);
                     fail(client, record, "tunnel_unavailable", "no tunnel stream to site " + site + ": " + f.cause());
                     return;
                 }
-                Channel stream = (Channel) f.getNow();
+                Channel stream = opened.getNow();
                 if (!client.isActive()) {
                     upstream.outcome(null);
                     stream.close();
                     return;
                 }
-                stream.pipeline().remove(TunnelStreamCodec.class);
-                stream.pipeline().remove(UpstreamHandler.class);
                 stream.pipeline().addLast(new TcpRelay.StreamSide() {
                     private boolean answered;
 

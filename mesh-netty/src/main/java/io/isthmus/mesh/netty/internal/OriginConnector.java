@@ -224,14 +224,14 @@ final class OriginConnector {
         }
 
         @Override
-        public Future<Channel> acquire(EventLoop loop) {
-            Channel ch;
-            while ((ch = slots.idle.pollLast()) != null) {
-                if (ch.isActive()) {
-                    return loop.newSucceededFuture(ch);
+        public Future<UpstreamLink> acquire(EventLoop loop) {
+            UpstreamHandler idle;
+            while ((idle = slots.idle.pollLast()) != null) {
+                if (idle.isActive()) {
+                    return loop.newSucceededFuture(idle);
                 }
             }
-            Promise<Channel> promise = loop.newPromise();
+            Promise<UpstreamLink> promise = loop.newPromise();
             if (!slots.mayOpen()) {
                 if (!slots.await(promise)) {
                     // Only a retry gets here: new requests were refused when routed.
@@ -244,8 +244,9 @@ final class OriginConnector {
         }
 
         /** Opens a connection in one of this loop's slots for the endpoint and completes {@code promise} with it. */
-        private void connect(EventLoop loop, OriginSlots slots, Promise<Channel> promise) {
+        private void connect(EventLoop loop, OriginSlots slots, Promise<UpstreamLink> promise) {
             slots.opening();
+            UpstreamHandler handler = new UpstreamHandler(idleTimeoutMillis, slots);
             ChannelFuture connect = new Bootstrap()
                     .group(loop)
                     .channel(transport.clientChannel())
@@ -254,9 +255,6 @@ final class OriginConnector {
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            UpstreamHandler handler = new UpstreamHandler(idleTimeoutMillis);
-                            // An idle connection that closes leaves the pool.
-                            handler.onIdleClose(() -> slots.idle.remove(ch));
                             ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig(), false, false), handler);
                         }
                     })
@@ -264,16 +262,16 @@ final class OriginConnector {
             // Whether it failed to open or closed later, the slot is free again for a waiting request.
             connect.channel().closeFuture().addListener(f -> {
                 slots.closed();
-                Promise<Channel> next = slots.mayOpen() ? slots.nextWaiting() : null;
+                Promise<UpstreamLink> next = slots.mayOpen() ? slots.nextWaiting() : null;
                 if (next != null) {
                     connect(loop, slots, next);
                 }
             });
             connect.addListener(f -> {
                 if (f.isSuccess()) {
-                    if (!promise.trySuccess(connect.channel())) {
+                    if (!promise.trySuccess(handler)) {
                         // The request gave up meanwhile: the new connection serves the next one.
-                        release(connect.channel(), true);
+                        slots.release(handler, true);
                     }
                 } else {
                     promise.tryFailure(f.cause());
@@ -282,22 +280,9 @@ final class OriginConnector {
         }
 
         @Override
-        public void abandon(Future<Channel> acquiring) {
+        public void abandon(Future<UpstreamLink> acquiring) {
             // Leaves the endpoint's queue, or lets the connection being opened serve the next request.
             acquiring.cancel(false);
-        }
-
-        @Override
-        public void release(Channel channel, boolean reusable) {
-            if (!reusable || !channel.isActive()) {
-                channel.close();
-                return;
-            }
-            Promise<Channel> waiting = slots.nextWaiting();
-            if (waiting != null && waiting.trySuccess(channel)) {
-                return;
-            }
-            slots.idle.addLast(channel);
         }
 
         @Override

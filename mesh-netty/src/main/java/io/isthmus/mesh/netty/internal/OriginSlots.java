@@ -1,7 +1,6 @@
 package io.isthmus.mesh.netty.internal;
 
 import io.isthmus.mesh.model.Endpoint;
-import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayDeque;
@@ -30,9 +29,9 @@ final class OriginSlots {
     private final OriginLimits limits;
     /** Connections open or being opened by this loop. */
     private int open;
-    private final ArrayDeque<Promise<Channel>> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Promise<UpstreamLink>> waiting = new ArrayDeque<>();
     /** Open connections without an exchange, the most recently used last. */
-    final ArrayDeque<Channel> idle = new ArrayDeque<>();
+    final ArrayDeque<UpstreamHandler> idle = new ArrayDeque<>();
     /** Requests of this loop routed to the endpoint and not yet answered (for least-request balancing). */
     int inFlight;
 
@@ -57,7 +56,7 @@ final class OriginSlots {
     }
 
     /** Queues a request for the next free connection, or returns {@code false} when the queue is full. */
-    boolean await(Promise<Channel> promise) {
+    boolean await(Promise<UpstreamLink> promise) {
         if (waiting.size() >= limits.pendingPerLoop) {
             return false;
         }
@@ -72,14 +71,30 @@ final class OriginSlots {
     }
 
     /** The request that has waited longest and still waits, removed from the queue; {@code null} if none. */
-    @Nullable Promise<Channel> nextWaiting() {
-        Promise<Channel> p;
+    @Nullable Promise<UpstreamLink> nextWaiting() {
+        Promise<UpstreamLink> p;
         while ((p = waiting.poll()) != null) {
             if (!p.isDone()) {
                 return p;
             }
         }
         return null;
+    }
+
+    /**
+     * Takes back a connection after its exchange: it serves the request that has waited longest, or
+     * waits idle for the next one; it is closed when not {@code reusable} or no longer open.
+     */
+    void release(UpstreamHandler connection, boolean reusable) {
+        if (!reusable || !connection.isActive()) {
+            connection.channel().close();
+            return;
+        }
+        Promise<UpstreamLink> next = nextWaiting();
+        if (next != null && next.trySuccess(connection)) {
+            return;
+        }
+        idle.addLast(connection);
     }
 
     /** Whether a new request would be refused: every connection taken, none idle, the queue full. */

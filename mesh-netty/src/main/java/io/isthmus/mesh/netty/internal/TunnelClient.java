@@ -35,6 +35,11 @@ import org.slf4j.LoggerFactory;
  * Dials tunnels to other sites and opens one HTTP/2 stream per request. Each event loop keeps one
  * tunnel connection per remote site, so a site's tunnels form a small pool (one per I/O thread) and a
  * stream always runs on the thread of the request it carries.
+ *
+ * <p>HTTP exchanges and TCP connections travel on tunnels of their own: the streams of an HTTP
+ * exchange are carried without a channel each ({@link TunnelExchanges}), those of a TCP connection are
+ * stream channels ({@code CONNECT}), and Netty's stream multiplexer expects a channel for every stream
+ * of its connection. A site gets its TCP tunnels when its first TCP connection needs one.
  */
 final class TunnelClient {
 
@@ -46,8 +51,15 @@ final class TunnelClient {
     private static final long PING_INTERVAL_SECONDS = 30;
 
     private final RouterContext router;
-    /** Per event loop and remote site: the slots of its small pool of tunnel connections. */
+    /** Per event loop and remote site: the slots of its small pool of tunnel connections for HTTP exchanges. */
     private final FastThreadLocal<Map<String, Slots>> connections = new FastThreadLocal<>() {
+        @Override
+        protected Map<String, Slots> initialValue() {
+            return new HashMap<>();
+        }
+    };
+    /** The same for the tunnel connections of TCP connections ({@code CONNECT} streams). */
+    private final FastThreadLocal<Map<String, Slots>> tcpConnections = new FastThreadLocal<>() {
         @Override
         protected Map<String, Slots> initialValue() {
             return new HashMap<>();
@@ -215,12 +227,12 @@ final class TunnelClient {
     /** The HTTP/2 codec of a tunnel, set once it is up. */
     private static final io.netty.util.AttributeKey<io.netty.handler.codec.http2.Http2FrameCodec> CODEC =
             io.netty.util.AttributeKey.valueOf("isthmus.codec");
-    /**
-     * Opens the streams of a tunnel, set once it is up. It adds no handler: an opened stream gets its
-     * two at once ({@link #openStream}), which spares a channel initializer per request.
-     */
+    /** Opens the stream channels of a tunnel (for TCP connections), set once it is up. */
     private static final io.netty.util.AttributeKey<Http2StreamChannelBootstrap> STREAMS =
             io.netty.util.AttributeKey.valueOf("isthmus.streams");
+    /** Carries the HTTP exchanges of a tunnel, set once it is up. */
+    private static final io.netty.util.AttributeKey<TunnelExchanges> EXCHANGES =
+            io.netty.util.AttributeKey.valueOf("isthmus.exchanges");
     private static final io.netty.util.AttributeKey<Integer> GENERATION =
             io.netty.util.AttributeKey.valueOf("isthmus.generation");
 
@@ -229,7 +241,7 @@ final class TunnelClient {
      *
      * @throws RouteException with 503 while the site's circuit breaker is open
      */
-    Upstream upstream(Site site) {
+    TunnelUpstream upstream(Site site) {
         io.github.resilience4j.circuitbreaker.CircuitBreaker breaker = breaker(site.name());
         if (!breaker.tryAcquirePermission()) {
             throw new RouteException(HttpResponseStatus.SERVICE_UNAVAILABLE, "circuit_open", "site " + site.name()
@@ -244,8 +256,8 @@ final class TunnelClient {
      * connection of another slot is used, or the request fails at once.
      */
     @SuppressWarnings("unchecked")
-    private Future<Channel> connection(EventLoop loop, Site site) {
-        Slots slots = connections.get().computeIfAbsent(site.name(),
+    private Future<Channel> connection(EventLoop loop, Site site, boolean forTcp) {
+        Slots slots = (forTcp ? tcpConnections : connections).get().computeIfAbsent(site.name(),
                 name -> new Slots(router.settings.tunnelConnectionsPerSite));
         int size = slots.connections.length;
         int first = Math.floorMod(slots.next++, size);
@@ -265,7 +277,7 @@ final class TunnelClient {
             return loop.newFailedFuture(new IllegalStateException("tunnel to site " + site.name()
                     + " is down (" + backoff.lastError() + "); next dial in " + wait + " ms"));
         }
-        Future<Channel> dialled = dial(loop, site);
+        Future<Channel> dialled = dial(loop, site, forTcp);
         slots.connections[first] = dialled;
         dialled.addListener(f -> {
             if (f.isSuccess()) {
@@ -289,7 +301,7 @@ final class TunnelClient {
         return codec == null || !codec.connection().goAwayReceived() && !codec.connection().goAwaySent();
     }
 
-    private Future<Channel> dial(EventLoop loop, Site site) {
+    private Future<Channel> dial(EventLoop loop, Site site, boolean forTcp) {
         Promise<Channel> ready = loop.newPromise();
         List<Endpoint> endpoints = site.tunnelEndpoints();
         if (endpoints.isEmpty()) {
@@ -311,7 +323,7 @@ final class TunnelClient {
                         SslHandler ssl = router.tunnelClientTls.newHandler(ch.alloc(),
                                 site.name() + '.' + router.trustDomain, endpoint.port());
                         ssl.setHandshakeTimeoutMillis(router.connectTimeoutMillis);
-                        ch.pipeline().addLast(ssl, new Negotiation(expected, ready));
+                        ch.pipeline().addLast(ssl, new Negotiation(expected, ready, forTcp));
                     }
                 })
                 .connect(endpoint.host(), endpoint.port())
@@ -328,11 +340,13 @@ final class TunnelClient {
 
         private final SpiffeId expected;
         private final Promise<Channel> ready;
+        private final boolean forTcp;
 
-        Negotiation(SpiffeId expected, Promise<Channel> ready) {
+        Negotiation(SpiffeId expected, Promise<Channel> ready, boolean forTcp) {
             super("");
             this.expected = expected;
             this.ready = ready;
+            this.forTcp = forTcp;
         }
 
         @Override
@@ -357,10 +371,15 @@ final class TunnelClient {
                     .autoAckPingFrame(true)
                     .headerSensitivityDetector(IngressInitializer.NOT_INDEXED)
                     .build();
-            ctx.pipeline().addLast(
-                    new Keepalive(),
-                    codec,
-                    new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+            ctx.pipeline().addLast(new Keepalive(), codec);
+            if (forTcp) {
+                ctx.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                ch.attr(STREAMS).set(new Http2StreamChannelBootstrap(ch));
+            } else {
+                TunnelExchanges exchanges = new TunnelExchanges(codec.connection());
+                ctx.pipeline().addLast(exchanges);
+                ch.attr(EXCHANGES).set(exchanges);
+            }
             try {
                 codec.connection().local().flowController().incrementWindowSize(
                         codec.connection().connectionStream(), CONNECTION_WINDOW - 65_535);
@@ -368,7 +387,6 @@ final class TunnelClient {
                 logger.debug("could not widen the connection window", e);
             }
             ch.attr(CODEC).set(codec);
-            ch.attr(STREAMS).set(new Http2StreamChannelBootstrap(ch));
             router.listener.tunnelEstablished(peer, ch.remoteAddress(), true);
             open.add(ch);
             ch.closeFuture().addListener(f -> {
@@ -451,7 +469,8 @@ final class TunnelClient {
         }
     }
 
-    private final class TunnelUpstream implements Upstream {
+    /** The streams of one request or TCP connection to a remote site, counted by the site's breaker. */
+    final class TunnelUpstream implements Upstream {
 
         private final Site site;
         private final io.github.resilience4j.circuitbreaker.CircuitBreaker breaker;
@@ -480,42 +499,38 @@ final class TunnelClient {
         }
 
         @Override
-        public Future<Channel> acquire(EventLoop loop) {
-            return whenDone(loop, connection(loop, site), parent -> openStream(loop, parent));
+        public Future<UpstreamLink> acquire(EventLoop loop) {
+            Future<Channel> tunnel = connection(loop, site, false);
+            if (tunnel.isSuccess()) {
+                return loop.newSucceededFuture(tunnel.getNow().attr(EXCHANGES).get().open());
+            }
+            return whenDone(loop, tunnel, parent -> {
+                if (!parent.isSuccess()) {
+                    return loop.newFailedFuture(parent.cause());
+                }
+                return loop.newSucceededFuture(parent.getNow().attr(EXCHANGES).get().open());
+            });
         }
 
-        private Future<Channel> openStream(EventLoop loop, Future<Channel> parent) {
-            if (!parent.isSuccess()) {
-                return loop.newFailedFuture(parent.cause());
-            }
-            return whenDone(loop, parent.getNow().attr(STREAMS).get().open(), opened -> withHandlers(loop, opened));
+        /** A stream channel without handlers, for a TCP connection carried by a {@code CONNECT} stream. */
+        Future<Http2StreamChannel> acquireChannel(EventLoop loop) {
+            return whenDone(loop, connection(loop, site, true), parent -> {
+                if (!parent.isSuccess()) {
+                    return loop.newFailedFuture(parent.cause());
+                }
+                return parent.getNow().attr(STREAMS).get().open();
+            });
         }
 
         /** {@code next} of {@code future}: at once when it is done already, otherwise once it completes. */
-        private <T> Future<Channel> whenDone(EventLoop loop, Future<T> future,
-                java.util.function.Function<Future<T>, Future<Channel>> next) {
+        private <T, R> Future<R> whenDone(EventLoop loop, Future<T> future,
+                java.util.function.Function<Future<T>, Future<R>> next) {
             if (future.isDone()) {
                 return next.apply(future);
             }
-            Promise<Channel> result = loop.newPromise();
+            Promise<R> result = loop.newPromise();
             future.addListener(f -> io.netty.util.concurrent.PromiseNotifier.cascade(next.apply(future), result));
             return result;
-        }
-
-        /** The pipeline of a stream carrying one request: HTTP/2 frames to and from HTTP objects, then the exchange. */
-        private Future<Channel> withHandlers(EventLoop loop, Future<Http2StreamChannel> opened) {
-            if (!opened.isSuccess()) {
-                return loop.newFailedFuture(opened.cause());
-            }
-            Http2StreamChannel ch = opened.getNow();
-            ch.pipeline().addLast(TunnelStreamCodec.forClient(), new UpstreamHandler());
-            return loop.newSucceededFuture(ch);
-        }
-
-        @Override
-        public void release(Channel channel, boolean reusable) {
-            // A stream carries one exchange; closing a finished stream sends nothing, an unfinished one is reset.
-            channel.close();
         }
 
         @Override

@@ -33,15 +33,17 @@ import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import java.util.Iterator;
 import java.util.Map;
 
 /**
- * Converts between the HTTP objects of an exchange and the HTTP/2 frames of one tunnel stream, in both
- * directions, on the sending router's side ({@link #forClient()}: requests out, responses in) or the
- * receiving router's ({@link #forServer()}: requests in, responses out).
+ * Converts between the HTTP objects of an exchange and the HTTP/2 frames of one tunnel stream: as the
+ * handler of a stream the receiving router accepts ({@link #forServer()}: requests in, responses out),
+ * and through its static conversions for the sending router's streams ({@link TunnelExchanges}:
+ * requests out with {@link #toFrames}, responses in with {@link #toResponse}).
  *
  * <p>It does what Netty's {@code Http2StreamFrameToHttpObjectCodec} does for the messages a router
  * exchanges, in fewer steps: the headers are copied once between the two header maps, without the
@@ -51,9 +53,9 @@ import java.util.Map;
  * without being retained and released. Hop-by-hop headers were removed before a message reaches a
  * tunnel stream; those that HTTP/2 forbids are still never copied into a HEADERS frame.
  *
- * <p>On the receiving side, a {@code CONNECT} stream (a TCP connection of a TCP load balancer) is not
- * an HTTP exchange: its first HEADERS frame is passed on unconverted and the codec leaves the stream's
- * pipeline. Runs on the stream's event loop; one instance per stream.
+ * <p>A {@code CONNECT} stream (a TCP connection of a TCP load balancer) is not an HTTP exchange: its
+ * first HEADERS frame is passed on unconverted and the codec leaves the stream's pipeline. Runs on the
+ * stream's event loop; one instance per stream.
  */
 final class TunnelStreamCodec extends ChannelDuplexHandler {
 
@@ -62,20 +64,11 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
     private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
     private static final AsciiString HTTPS = AsciiString.cached("https");
 
-    private final boolean server;
-
-    private TunnelStreamCodec(boolean server) {
-        this.server = server;
-    }
-
-    /** The codec of a stream the sending router opens: writes a request, reads the response. */
-    static TunnelStreamCodec forClient() {
-        return new TunnelStreamCodec(false);
-    }
+    private TunnelStreamCodec() {}
 
     /** The codec of a stream the receiving router accepts: reads a request, writes the response. */
     static TunnelStreamCodec forServer() {
-        return new TunnelStreamCodec(true);
+        return new TunnelStreamCodec();
     }
 
     @Override
@@ -83,12 +76,12 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
         if (msg instanceof Http2HeadersFrame) {
             Http2HeadersFrame frame = (Http2HeadersFrame) msg;
             Http2Headers headers = frame.headers();
-            if (server && HttpMethod.CONNECT.asciiName().contentEquals(headers.method())) {
+            if (HttpMethod.CONNECT.asciiName().contentEquals(headers.method())) {
                 ctx.pipeline().remove(this);
                 ctx.fireChannelRead(msg);
                 return;
             }
-            ctx.fireChannelRead(server ? toRequest(headers, frame.isEndStream()) : toResponse(headers, frame.isEndStream()));
+            ctx.fireChannelRead(toRequest(headers, frame.isEndStream()));
         } else if (msg instanceof Http2DataFrame) {
             Http2DataFrame frame = (Http2DataFrame) msg;
             // The content passes to the HTTP object; the frame itself holds nothing else.
@@ -128,7 +121,8 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
         return request;
     }
 
-    private static Object toResponse(Http2Headers headers, boolean endStream) throws Http2Exception {
+    /** A response (or its trailers) from the HEADERS frame that carried it. */
+    static Object toResponse(Http2Headers headers, boolean endStream) throws Http2Exception {
         CharSequence status = headers.status();
         if (status == null && endStream) {
             return trailers(headers);
@@ -182,6 +176,30 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        int count = toFrames(msg, frames);
+        if (count < 0) {
+            ctx.write(msg, promise);
+            return;
+        }
+        for (int i = 0; i < count - 1; i++) {
+            ctx.write(frames[i], ctx.voidPromise());
+            frames[i] = null;
+        }
+        ctx.write(frames[count - 1], promise);
+        frames[count - 1] = null;
+    }
+
+    /** The most frames one HTTP object becomes: HEADERS, DATA and trailing HEADERS. */
+    static final int MAX_FRAMES = 3;
+    private final Http2StreamFrame[] frames = new Http2StreamFrame[MAX_FRAMES];
+
+    /**
+     * Puts the frames that carry an HTTP object on a tunnel stream into {@code out}, in order, and
+     * returns how many ({@code out} has room for {@link #MAX_FRAMES}); -1 when {@code msg} is not an
+     * HTTP object. The body buffers pass to the frames; a message that ends up without one is released.
+     */
+    static int toFrames(Object msg, Http2StreamFrame[] out) {
+        int count = 0;
         if (msg instanceof HttpMessage) {
             HttpMessage message = (HttpMessage) msg;
             Http2Headers headers = toHttp2(message);
@@ -191,36 +209,43 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
                 endStream = !full.content().isReadable() && full.trailingHeaders().isEmpty();
             }
             if (!(msg instanceof HttpContent)) {
-                ctx.write(new DefaultHttp2HeadersFrame(headers, false), promise);
-                return;
+                out[0] = new DefaultHttp2HeadersFrame(headers, false);
+                return 1;
             }
             if (endStream) {
                 ((HttpContent) msg).release();
-                ctx.write(new DefaultHttp2HeadersFrame(headers, true), promise);
-                return;
+                out[0] = new DefaultHttp2HeadersFrame(headers, true);
+                return 1;
             }
-            ctx.write(new DefaultHttp2HeadersFrame(headers, false), ctx.voidPromise());
+            out[count++] = new DefaultHttp2HeadersFrame(headers, false);
         }
         if (msg instanceof LastHttpContent) {
             LastHttpContent last = (LastHttpContent) msg;
             HttpHeaders trailers = last.trailingHeaders();
             if (trailers.isEmpty()) {
-                ctx.write(new DefaultHttp2DataFrame(last.content(), true), promise);
-                return;
+                out[count++] = new DefaultHttp2DataFrame(last.content(), true);
+                return count;
             }
             Http2Headers http2Trailers = new DefaultHttp2Headers(false, trailers.size());
             copyToHttp2(trailers, http2Trailers);
             if (last.content().isReadable()) {
-                ctx.write(new DefaultHttp2DataFrame(last.content(), false), ctx.voidPromise());
+                out[count++] = new DefaultHttp2DataFrame(last.content(), false);
             } else {
                 last.release();
             }
-            ctx.write(new DefaultHttp2HeadersFrame(http2Trailers, true), promise);
-        } else if (msg instanceof HttpContent) {
-            ctx.write(new DefaultHttp2DataFrame(((HttpContent) msg).content(), false), promise);
-        } else if (!(msg instanceof HttpMessage)) {
-            ctx.write(msg, promise);
+            out[count++] = new DefaultHttp2HeadersFrame(http2Trailers, true);
+            return count;
         }
+        if (msg instanceof HttpContent) {
+            out[count++] = new DefaultHttp2DataFrame(((HttpContent) msg).content(), false);
+            return count;
+        }
+        return -1;
+    }
+
+    /** The HEADERS frame of a request or response head, ending the stream or not. */
+    static Http2HeadersFrame headersFrame(HttpMessage message, boolean endStream) {
+        return new DefaultHttp2HeadersFrame(toHttp2(message), endStream);
     }
 
     /** The HEADERS of a request or response: pseudo-header fields, then the regular ones. */

@@ -1,54 +1,35 @@
 package io.isthmus.mesh.netty.internal;
 
-import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 
 /**
- * Where an exchange sends its request: an origin connection from a pool or a new stream of a tunnel.
- * The channel it provides ends in an {@link UpstreamHandler}.
+ * Where an exchange sends its request: an origin connection from a pool or a new stream of a tunnel,
+ * provided as an {@link UpstreamLink}.
  */
 interface Upstream {
 
-    /** Provides a channel on {@code loop} ready for one request, or fails with a reason. */
-    Future<Channel> acquire(EventLoop loop);
+    /** Provides a link on {@code loop} ready for one request, or fails with a reason. */
+    Future<UpstreamLink> acquire(EventLoop loop);
 
     /**
-     * Says the exchange no longer wants the channel {@link #acquire} is still providing (its client
+     * Says the exchange no longer wants the link {@link #acquire} is still providing (its client
      * left): an upstream that queues requests frees the request's place. By default nothing happens
-     * and the channel, once provided, is given back.
+     * and the link, once provided, is released.
      */
-    default void abandon(Future<Channel> acquiring) {}
-
-    /**
-     * Gives back a channel after its exchange; {@code reusable} when both the request and the
-     * response completed and the connection may carry another one.
-     */
-    void release(Channel channel, boolean reusable);
+    default void abandon(Future<UpstreamLink> acquiring) {}
 
     /** Describes the destination for error messages and logs, e.g. {@code origin 10.0.0.7:8080}. */
     String describe();
 
-    /** Names the address a channel of this upstream leads to, for the access log; found once per connection. */
-    default String endpoint(Channel channel) {
-        Channel connection = channel.parent() != null ? channel.parent() : channel;
-        io.netty.util.Attribute<String> named = connection.attr(ENDPOINT);
-        String endpoint = named.get();
-        if (endpoint == null) {
-            java.net.SocketAddress remote = connection.remoteAddress();
-            if (remote instanceof java.net.InetSocketAddress) {
-                java.net.InetSocketAddress a = (java.net.InetSocketAddress) remote;
-                endpoint = a.getAddress().getHostAddress() + ':' + a.getPort();
-            } else {
-                endpoint = String.valueOf(remote);
-            }
-            named.set(endpoint);
+    /** Names the address of a remote end, as the access log shows it: {@code host:port}. */
+    static String endpoint(java.net.SocketAddress remote) {
+        if (remote instanceof java.net.InetSocketAddress) {
+            java.net.InetSocketAddress a = (java.net.InetSocketAddress) remote;
+            return a.getAddress().getHostAddress() + ':' + a.getPort();
         }
-        return endpoint;
+        return String.valueOf(remote);
     }
-
-    /** The address a connection leads to, as {@link #endpoint} names it. */
-    io.netty.util.AttributeKey<String> ENDPOINT = io.netty.util.AttributeKey.valueOf("isthmus.endpoint");
 
     /**
      * Tells how the exchange went for the upstream's health accounting: {@code true} once a response

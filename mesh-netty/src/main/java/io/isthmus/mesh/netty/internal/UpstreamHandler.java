@@ -1,5 +1,6 @@
 package io.isthmus.mesh.netty.internal;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
@@ -7,8 +8,9 @@ import io.netty.util.ReferenceCountUtil;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The last handler of an upstream channel: passes response parts to the exchange the channel
- * currently serves. An idle pooled connection has no exchange; whatever arrives then is dropped.
+ * The last handler of a pooled origin connection, and the connection's {@link UpstreamLink}: passes
+ * response parts to the exchange the connection currently serves. An idle connection has no
+ * exchange; whatever arrives then is dropped.
  *
  * <p>With an idle timeout, a connection that stays without an exchange that long is closed, before
  * the origin closes it under a request. The check costs nothing per request: detaching notes the
@@ -16,31 +18,85 @@ import org.jspecify.annotations.Nullable;
  * fires and schedules itself again for what is left (or for a whole period while the connection is
  * busy).
  */
-final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+final class UpstreamHandler extends ChannelInboundHandlerAdapter implements UpstreamLink {
 
     private final long idleTimeoutNanos;
+    private final OriginSlots slots;
+    private @Nullable String endpoint;
     private @Nullable Exchange exchange;
-    private @Nullable Runnable onIdleClose;
     private @Nullable ChannelHandlerContext ctx;
     /** When the connection last went idle ({@link System#nanoTime}). */
     private long idleSince;
     private io.netty.util.concurrent.@Nullable ScheduledFuture<?> idleTimer;
 
-    /** An upstream channel without idle timeout (a tunnel stream, which carries one exchange). */
-    UpstreamHandler() {
-        this(0);
-    }
-
-    /** @param idleTimeoutMillis how long the connection may stay idle in its pool; 0 for no limit */
-    UpstreamHandler(long idleTimeoutMillis) {
+    /**
+     * @param idleTimeoutMillis how long the connection may stay idle in its pool; 0 for no limit
+     * @param slots the pool the connection returns to when released
+     */
+    UpstreamHandler(long idleTimeoutMillis, OriginSlots slots) {
         this.idleTimeoutNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis);
+        this.slots = slots;
     }
 
-    void attach(Exchange exchange) {
+    @Override
+    public void attach(Exchange exchange) {
         this.exchange = exchange;
     }
 
-    void detach() {
+    /** The connection; the handler is added before the connection is handed out. */
+    Channel channel() {
+        ChannelHandlerContext c = ctx;
+        if (c == null) {
+            throw new IllegalStateException("the handler is not in a pipeline yet");
+        }
+        return c.channel();
+    }
+
+    @Override
+    public void write(HttpObject part) {
+        // Write failures reach exceptionCaught, which ends the exchange.
+        Channel ch = channel();
+        ch.write(part, ch.voidPromise());
+    }
+
+    @Override
+    public void flush() {
+        channel().flush();
+    }
+
+    @Override
+    public boolean isWritable() {
+        return channel().isWritable();
+    }
+
+    @Override
+    public boolean isActive() {
+        return channel().isActive();
+    }
+
+    @Override
+    public void readResponse(boolean read) {
+        channel().config().setAutoRead(read);
+    }
+
+    @Override
+    public void release(boolean reusable) {
+        detach();
+        channel().config().setAutoRead(true);
+        slots.release(this, reusable);
+    }
+
+    @Override
+    public String endpoint() {
+        String e = endpoint;
+        if (e == null) {
+            e = Upstream.endpoint(channel().remoteAddress());
+            endpoint = e;
+        }
+        return e;
+    }
+
+    private void detach() {
         this.exchange = null;
         ChannelHandlerContext c = ctx;
         if (idleTimeoutNanos > 0 && c != null) {
@@ -95,11 +151,6 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Called when an idle (unattached) connection closes, so its pool forgets it. */
-    void onIdleClose(Runnable action) {
-        this.onIdleClose = action;
-    }
-
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         Exchange e = exchange;
@@ -138,8 +189,9 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         Exchange e = exchange;
         if (e != null) {
             e.onUpstreamClosed(null);
-        } else if (onIdleClose != null) {
-            onIdleClose.run();
+        } else {
+            // An idle connection that closes leaves its pool.
+            slots.idle.remove(this);
         }
     }
 

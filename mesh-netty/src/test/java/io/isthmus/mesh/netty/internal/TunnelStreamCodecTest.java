@@ -25,6 +25,8 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.AsciiString;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +34,7 @@ class TunnelStreamCodecTest {
 
     @Test
     void writesARequestAsHeadersAndDataWithoutFieldsHttp2DoesNotCarry() {
-        EmbeddedChannel stream = new EmbeddedChannel(TunnelStreamCodec.forClient());
+        Http2StreamFrame[] frames = new Http2StreamFrame[TunnelStreamCodec.MAX_FRAMES];
         HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/orders?id=7");
         request.headers().add("Host", "user@osaka-app:8080").add("X-Request-Id", "r1").add("connection", "close")
                 .add("transfer-encoding", "chunked").add("x-http2-scheme", "http").add("te", "trailers")
@@ -40,9 +42,9 @@ class TunnelStreamCodecTest {
         ByteBuf body = Unpooled.copiedBuffer("hello", US_ASCII);
         LastHttpContent last = new DefaultLastHttpContent(body);
         last.trailingHeaders().add("X-Checksum", "abc");
-        stream.writeOutbound(request, last);
+        assertThat(TunnelStreamCodec.toFrames(request, frames)).isEqualTo(1);
 
-        Http2HeadersFrame head = stream.readOutbound();
+        Http2HeadersFrame head = (Http2HeadersFrame) frames[0];
         assertThat(head.isEndStream()).isFalse();
         Http2Headers headers = head.headers();
         assertThat(headers.method()).hasToString("POST");
@@ -51,17 +53,31 @@ class TunnelStreamCodecTest {
         assertThat(headers.authority()).hasToString("osaka-app:8080");
         assertThat(headers.names()).extracting(CharSequence::toString).containsExactlyInAnyOrder(
                 ":method", ":path", ":scheme", ":authority", "x-request-id", "te", "cookie");
-        Http2DataFrame data = stream.readOutbound();
+        assertThat(TunnelStreamCodec.toFrames(last, frames)).isEqualTo(2);
+        Http2DataFrame data = (Http2DataFrame) frames[0];
         assertThat(data.isEndStream()).isFalse();
         assertThat(data.content()).isSameAs(body);
         assertThat(data.content().toString(US_ASCII)).isEqualTo("hello");
-        Http2HeadersFrame trailers = stream.readOutbound();
+        Http2HeadersFrame trailers = (Http2HeadersFrame) frames[1];
         assertThat(trailers.isEndStream()).isTrue();
         assertThat(trailers.headers().get("x-checksum")).hasToString("abc");
         data.release();
         assertThat(body.refCnt()).isZero();
-        Object next = stream.readOutbound();
-        assertThat(next).isNull();
+        assertThat(TunnelStreamCodec.toFrames("not an HTTP object", frames)).isEqualTo(-1);
+    }
+
+    @Test
+    void endsTheStreamWithTheHeadersOfAMessageWithoutBody() {
+        Http2StreamFrame[] frames = new Http2StreamFrame[TunnelStreamCodec.MAX_FRAMES];
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+        request.headers().add("host", "osaka-app");
+
+        assertThat(TunnelStreamCodec.toFrames(request, frames)).isEqualTo(1);
+        assertThat(((Http2HeadersFrame) frames[0]).isEndStream()).isTrue();
+        assertThat(((Http2HeadersFrame) frames[0]).headers().authority()).hasToString("osaka-app");
+        assertThat(request.refCnt()).isZero();
+        assertThat(TunnelStreamCodec.headersFrame(new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"),
+                true).isEndStream()).isTrue();
     }
 
     @Test
@@ -136,25 +152,20 @@ class TunnelStreamCodecTest {
     }
 
     @Test
-    void readsAResponseAndMarksABodyWithoutLengthChunked() {
-        EmbeddedChannel stream = new EmbeddedChannel(TunnelStreamCodec.forClient());
-        stream.writeInbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("103").add("link", "</a>"), false),
-                new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200").add("content-type", "text/plain"), false),
-                new DefaultHttp2DataFrame(Unpooled.copiedBuffer("ok", US_ASCII), false),
-                new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
-        FullHttpResponse interim = stream.readInbound();
-        assertThat(interim.status().code()).isEqualTo(103);
-        HttpResponse response = stream.readInbound();
-        assertThat(response).isNotInstanceOf(FullHttpResponse.class);
+    void readsAResponseAndMarksABodyWithoutLengthChunked() throws Exception {
+        Object interim = TunnelStreamCodec.toResponse(new DefaultHttp2Headers().status("103").add("link", "</a>"), false);
+        assertThat(interim).isInstanceOf(FullHttpResponse.class);
+        assertThat(((FullHttpResponse) interim).status().code()).isEqualTo(103);
+        Object head = TunnelStreamCodec.toResponse(
+                new DefaultHttp2Headers().status("200").add("content-type", "text/plain"), false);
+        assertThat(head).isNotInstanceOf(FullHttpResponse.class);
+        HttpResponse response = (HttpResponse) head;
         assertThat(response.status()).isEqualTo(HttpResponseStatus.OK);
         assertThat(response.headers().get("transfer-encoding")).isEqualTo("chunked");
         assertThat(response.headers().names()).containsExactlyInAnyOrder("content-type", "transfer-encoding");
-        HttpContent part = stream.readInbound();
-        assertThat(part).isNotInstanceOf(LastHttpContent.class);
-        assertThat(part.content().toString(US_ASCII)).isEqualTo("ok");
-        part.release();
-        Object end = stream.readInbound();
-        assertThat(end).isInstanceOf(LastHttpContent.class);
+        Object trailers = TunnelStreamCodec.toResponse(new DefaultHttp2Headers().add("x-checksum", "abc"), true);
+        assertThat(trailers).isInstanceOf(LastHttpContent.class);
+        assertThat(((LastHttpContent) trailers).trailingHeaders().get("x-checksum")).isEqualTo("abc");
     }
 
     @Test

@@ -383,7 +383,8 @@ public final class MeshRouter implements AutoCloseable {
 
         /**
          * Sets how many tunnel connections each I/O thread keeps to one remote site (default 1);
-         * requests are spread over them.
+         * requests are spread over them. The TCP connections of TCP load balancers travel on as many
+         * tunnel connections of their own, dialled when the first one needs them.
          *
          * @param count 1-16
          * @return this builder

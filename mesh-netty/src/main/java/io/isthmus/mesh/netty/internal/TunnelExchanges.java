@@ -81,7 +81,7 @@ final class TunnelExchanges extends Http2ChannelDuplexHandler {
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof Http2StreamFrame) {
             Http2FrameStream frameStream = ((Http2StreamFrame) msg).stream();
             Stream stream = frameStream == null ? null : streams.get(frameStream.id());
@@ -253,6 +253,8 @@ final class TunnelExchanges extends Http2ChannelDuplexHandler {
             if (closeCause == null) {
                 closeCause = cause;
             }
+            // Nothing held is delivered after a reset: the exchange hears of the end at once.
+            dropHeld();
             if (!closed && opened) {
                 ChannelHandlerContext c = context();
                 c.write(new DefaultHttp2ResetFrame(error).stream(frameStream), c.newPromise());
@@ -298,11 +300,7 @@ final class TunnelExchanges extends Http2ChannelDuplexHandler {
         public void release(boolean reusable) {
             exchange = null;
             head = null;
-            ArrayDeque<Http2StreamFrame> frames = held;
-            Http2StreamFrame frame;
-            while (frames != null && (frame = frames.poll()) != null) {
-                ReferenceCountUtil.release(frame);
-            }
+            dropHeld();
             if (!closed) {
                 // An unfinished exchange: the stream is reset, as closing its channel would.
                 closed = true;
@@ -320,7 +318,15 @@ final class TunnelExchanges extends Http2ChannelDuplexHandler {
             return connectionEndpoint();
         }
 
-        void onFrame(Http2StreamFrame frame) throws Http2Exception {
+        private void dropHeld() {
+            ArrayDeque<Http2StreamFrame> frames = held;
+            Http2StreamFrame frame;
+            while (frames != null && (frame = frames.poll()) != null) {
+                ReferenceCountUtil.release(frame);
+            }
+        }
+
+        void onFrame(Http2StreamFrame frame) {
             if (frame instanceof Http2ResetFrame) {
                 closeCause = new IllegalStateException("the stream was reset ("
                         + Http2Error.valueOf(((Http2ResetFrame) frame).errorCode()) + ")");
@@ -340,7 +346,7 @@ final class TunnelExchanges extends Http2ChannelDuplexHandler {
             deliver(frame);
         }
 
-        private void deliver(Http2StreamFrame frame) throws Http2Exception {
+        private void deliver(Http2StreamFrame frame) {
             Exchange e = exchange;
             if (e == null) {
                 ReferenceCountUtil.release(frame);
@@ -349,7 +355,13 @@ final class TunnelExchanges extends Http2ChannelDuplexHandler {
             Object part;
             if (frame instanceof Http2HeadersFrame) {
                 Http2HeadersFrame headers = (Http2HeadersFrame) frame;
-                part = TunnelStreamCodec.toResponse(headers.headers(), headers.isEndStream());
+                try {
+                    part = TunnelStreamCodec.toResponse(headers.headers(), headers.isEndStream());
+                } catch (Http2Exception malformed) {
+                    // A status the exchange cannot relay: the stream ends, and the exchange answers 502.
+                    reset(Http2Error.PROTOCOL_ERROR, malformed);
+                    return;
+                }
             } else if (frame instanceof Http2DataFrame) {
                 Http2DataFrame data = (Http2DataFrame) frame;
                 ByteBuf content = data.content();
@@ -371,13 +383,8 @@ final class TunnelExchanges extends Http2ChannelDuplexHandler {
         private void deliverHeld() {
             ArrayDeque<Http2StreamFrame> frames = held;
             Http2StreamFrame frame;
-            try {
-                while (!paused && frames != null && (frame = frames.poll()) != null) {
-                    deliver(frame);
-                }
-            } catch (Http2Exception e) {
-                onClosed(e);
-                return;
+            while (!paused && frames != null && (frame = frames.poll()) != null) {
+                deliver(frame);
             }
             Exchange e = exchange;
             if (e != null) {

@@ -1,8 +1,6 @@
 package io.isthmus.mesh.netty.internal;
 
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
@@ -19,9 +17,9 @@ import java.util.ArrayDeque;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One request and its response, relayed between a downstream channel (a client connection or a
- * tunnel stream) and an upstream link (an origin connection or a tunnel stream). Everything runs
- * on the downstream channel's event loop; the upstream link is bound to the same loop.
+ * One request and its response, relayed between a downstream (a client connection or a tunnel
+ * stream) and an upstream link (an origin connection or a tunnel stream). Everything runs on the
+ * downstream's event loop; the upstream link is bound to the same loop.
  *
  * <p>Bodies stream in both directions. Backpressure: while the receiving side is not writable the
  * sending side stops reading.
@@ -32,7 +30,7 @@ final class Exchange extends ResponseDeadlines.Waiter {
             HttpMethod.OPTIONS, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
 
     private final ProxyHandler owner;
-    private final Channel downstream;
+    private final Downstream downstream;
     private final Upstream upstream;
     private final boolean clientKeepAlive;
     private final long responseTimeoutMillis;
@@ -63,7 +61,7 @@ final class Exchange extends ResponseDeadlines.Waiter {
     private boolean upstreamKeepAlive = true;
     private boolean done;
 
-    Exchange(ProxyHandler owner, Channel downstream, Upstream upstream, boolean clientKeepAlive,
+    Exchange(ProxyHandler owner, Downstream downstream, Upstream upstream, boolean clientKeepAlive,
             long responseTimeoutMillis, AccessRecord record, RetryBudget retryBudget) {
         this.owner = owner;
         this.retryBudget = retryBudget;
@@ -123,7 +121,7 @@ final class Exchange extends ResponseDeadlines.Waiter {
         }
         ch.flush();
         // Resume reading if the queue had filled up, unless the upstream pushes back.
-        downstream.config().setAutoRead(requestComplete || ch.isWritable());
+        downstream.readRequests(requestComplete || ch.isWritable());
         if (requestComplete) {
             startResponseTimer();
         }
@@ -161,7 +159,7 @@ final class Exchange extends ResponseDeadlines.Waiter {
             queue.add(part);
             if (queue.size() >= PENDING_LIMIT) {
                 // The upstream is still being connected: stop reading the body until it is.
-                downstream.config().setAutoRead(false);
+                downstream.readRequests(false);
             }
             return;
         }
@@ -180,7 +178,7 @@ final class Exchange extends ResponseDeadlines.Waiter {
     }
 
     void flushDownstream() {
-        DeferredFlush.flush(downstream);
+        downstream.flush();
     }
 
     private void startResponseTimer() {
@@ -233,16 +231,14 @@ final class Exchange extends ResponseDeadlines.Waiter {
             record.upstreamEndNanos = System.nanoTime();
         }
         if (!last) {
-            downstream.write(part, downstream.voidPromise());
+            downstream.write(part);
             UpstreamLink ch = link;
             if (!downstream.isWritable() && ch != null) {
                 ch.readResponse(false);
             }
             return;
         }
-        ChannelFuture written = downstream.write(part);
-        DeferredFlush.flush(downstream);
-        written.addListener(f -> {
+        downstream.writeLast(part).addListener(f -> {
             if (f.isSuccess()) {
                 finish();
             } else {
@@ -261,7 +257,7 @@ final class Exchange extends ResponseDeadlines.Waiter {
     void onUpstreamWritabilityChanged() {
         UpstreamLink ch = link;
         if (ch != null && !requestComplete) {
-            downstream.config().setAutoRead(ch.isWritable());
+            downstream.readRequests(ch.isWritable());
         }
     }
 

@@ -59,16 +59,17 @@ final class IngressHandler extends ProxyHandler {
     }
 
     @Override
-    AccessRecord newRecord(ChannelHandlerContext ctx) {
+    AccessRecord newRecord() {
         AccessRecord record = new AccessRecord(listenerName,
                 router.site);
         record.protocol = http2 ? "HTTP/2" : "HTTP/1.1";
-        record.client = clientText(ctx);
+        record.client = clientText();
         return record;
     }
 
     @Override
-    Upstream route(ChannelHandlerContext ctx, HttpRequest request, AccessRecord record) {
+    Upstream route(HttpRequest request, AccessRecord record) {
+        ChannelHandlerContext ctx = context();
         if (!http2 && !firstRequestSeen) {
             firstRequestSeen = true;
             dropUpgradeCheck(ctx, request);
@@ -92,7 +93,7 @@ final class IngressHandler extends ProxyHandler {
         record.loadBalancer = lbName;
         Route route = decision.route();
         record.route = route == null ? "default" : route.name() != null ? route.name() : "routes[" + decision.index() + ']';
-        InetAddress clientIp = clientIp(ctx);
+        InetAddress clientIp = clientIp();
         Enforcement.enforce(table.policies(lb.key()), request, host, clientIp, router.site,
                 router.credentials.spiffeId().toString(), enforcedAt);
         RouteAction action = decision.action();
@@ -133,7 +134,7 @@ final class IngressHandler extends ProxyHandler {
         headers.set(Headers.POOL, record.pool);
         headers.set(Headers.LOAD_BALANCER, lbName);
         if (clientIp != null) {
-            headers.set(Headers.CLIENT_IP, clientText(ctx));
+            headers.set(Headers.CLIENT_IP, clientText());
         }
         if (timeout != null) {
             headers.set(Headers.TIMEOUT, Long.toString(timeout.toMillis()));
@@ -152,17 +153,17 @@ final class IngressHandler extends ProxyHandler {
         }
     }
 
-    private @Nullable InetAddress clientIp(ChannelHandlerContext ctx) {
+    private @Nullable InetAddress clientIp() {
         if (client == null) {
-            SocketAddress remote = ctx.channel().remoteAddress();
+            SocketAddress remote = context().channel().remoteAddress();
             client = remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress() : null;
         }
         return client;
     }
 
-    private @Nullable String clientText(ChannelHandlerContext ctx) {
+    private @Nullable String clientText() {
         if (clientText == null) {
-            InetAddress address = clientIp(ctx);
+            InetAddress address = clientIp();
             clientText = address == null ? null : address.getHostAddress();
         }
         return clientText;

@@ -1,6 +1,6 @@
 package io.isthmus.mesh.netty.internal;
 
-import io.netty.channel.ChannelFutureListener;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -26,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * The downstream side of the proxy: receives requests as HTTP objects (from an HTTP/1.1 connection
  * or an HTTP/2 stream), asks the subclass where each goes, and relays it through an {@link Exchange}.
  * Requests on one connection are handled one at a time, in order.
+ *
+ * <p>As the handler of a channel it serves that channel; a stream of an accepted tunnel, which has no
+ * channel, drives it without a pipeline ({@link #open}, {@link #read}, {@link #readComplete}, {@link
+ * #writabilityChanged}, {@link #closed}).
  */
 abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
 
@@ -60,7 +64,9 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     /** Request heads received on this connection, for {@link ObsFoldGuard#FOLDED_REQUEST}. */
     private int requestsSeen;
     private @Nullable Exchange current;
+    /** The context of the channel this handler serves; {@code null} when a tunnel stream drives it. */
     private @Nullable ChannelHandlerContext ctx;
+    private @Nullable Downstream downstream;
     /** Discarding the rest of a request that was answered without forwarding. */
     private boolean discarding;
     private boolean closeAfterDiscard;
@@ -76,14 +82,14 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Starts the access record of a new request: the listener name and protocol. */
-    abstract AccessRecord newRecord(ChannelHandlerContext ctx);
+    abstract AccessRecord newRecord();
 
     /**
      * Decides where a request goes and rewrites its headers for the next hop.
      *
      * @throws RouteException with the status to answer when it cannot be routed
      */
-    abstract Upstream route(ChannelHandlerContext ctx, HttpRequest request, AccessRecord record);
+    abstract Upstream route(HttpRequest request, AccessRecord record);
 
     /** Rewrites a response's headers for the downstream side. */
     abstract void prepareResponse(HttpResponse response, boolean keepAlive);
@@ -91,17 +97,41 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     /** Whether this downstream can carry more than one exchange (HTTP/1.1 connections). */
     abstract boolean persistent();
 
+    /** Serves {@code downstream}, which is open: a tunnel stream without a channel. */
+    void open(Downstream downstream) {
+        this.downstream = downstream;
+        armHeaderTimer();
+    }
+
+    /** The context of the channel this handler serves. */
+    ChannelHandlerContext context() {
+        ChannelHandlerContext c = ctx;
+        if (c == null) {
+            throw new IllegalStateException("the handler serves no channel");
+        }
+        return c;
+    }
+
+    private Downstream downstream() {
+        Downstream d = downstream;
+        if (d == null) {
+            throw new IllegalStateException("the handler serves no downstream yet");
+        }
+        return d;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.downstream = new Downstream.OfChannel(ctx);
         if (ctx.channel().isActive()) {
-            armHeaderTimer(ctx);
+            armHeaderTimer();
         }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        armHeaderTimer(ctx);
+        armHeaderTimer();
         ctx.fireChannelActive();
     }
 
@@ -110,7 +140,7 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
         cancelHeaderTimer();
     }
 
-    private void armHeaderTimer(ChannelHandlerContext ctx) {
+    private void armHeaderTimer() {
         if (headerTimeoutMillis <= 0) {
             return;
         }
@@ -120,15 +150,15 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
             headerDeadline = 1;
         }
         if (headerTimer == null) {
-            scheduleHeaderCheck(ctx, headerDeadline - now);
+            scheduleHeaderCheck(headerDeadline - now);
         }
     }
 
-    private void scheduleHeaderCheck(ChannelHandlerContext ctx, long delayNanos) {
-        headerTimer = ctx.executor().schedule(() -> checkHeaderDeadline(ctx), delayNanos, TimeUnit.NANOSECONDS);
+    private void scheduleHeaderCheck(long delayNanos) {
+        headerTimer = downstream().eventLoop().schedule(this::checkHeaderDeadline, delayNanos, TimeUnit.NANOSECONDS);
     }
 
-    private void checkHeaderDeadline(ChannelHandlerContext ctx) {
+    private void checkHeaderDeadline() {
         headerTimer = null;
         long deadline = headerDeadline;
         if (deadline == 0) {
@@ -136,19 +166,19 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         long left = deadline - System.nanoTime();
         if (left > 0) {
-            scheduleHeaderCheck(ctx, left);
+            scheduleHeaderCheck(left);
             return;
         }
         headerDeadline = 0;
         if (current == null && backlog.isEmpty() && !discarding) {
-            logger.debug("{}: no complete request head within {} ms; closing", ctx.channel(), headerTimeoutMillis);
-            router.metrics.requestEnded(timedOut(ctx));
-            ctx.close();
+            logger.debug("{}: no complete request head within {} ms; closing", downstream, headerTimeoutMillis);
+            router.metrics.requestEnded(timedOut());
+            downstream().close();
         }
     }
 
-    private AccessRecord timedOut(ChannelHandlerContext ctx) {
-        AccessRecord r = newRecord(ctx);
+    private AccessRecord timedOut() {
+        AccessRecord r = newRecord();
         r.decision = AccessRecord.DENIED;
         r.reason = "request_header_timeout";
         r.endNanos = System.nanoTime();
@@ -173,7 +203,7 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == DRAIN) {
             if (current == null && backlog.isEmpty() && !discarding) {
-                ctx.close();
+                downstream().close();
             }
             return;
         }
@@ -182,6 +212,11 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        read(msg);
+    }
+
+    /** A request part (or anything else, which is dropped) arrived from downstream. */
+    void read(Object msg) {
         if (!(msg instanceof HttpObject)) {
             ReferenceCountUtil.release(msg);
             return;
@@ -194,17 +229,17 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
             // A pipelined request: it waits until the current response is done.
             backlog.add(msg);
             if (backlog.size() >= BACKLOG_LIMIT) {
-                ctx.channel().config().setAutoRead(false);
+                downstream().readRequests(false);
             }
             return;
         }
-        handle(ctx, (HttpObject) msg);
+        handle((HttpObject) msg);
     }
 
-    private void handle(ChannelHandlerContext ctx, HttpObject msg) {
+    private void handle(HttpObject msg) {
         if (msg instanceof HttpRequest) {
             HttpRequest request = (HttpRequest) msg;
-            AccessRecord r = newRecord(ctx);
+            AccessRecord r = newRecord();
             record = r;
             r.method = request.method().name();
             r.path = request.uri();
@@ -216,23 +251,24 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
                         : cause instanceof TooLongHttpLineException
                         ? HttpResponseStatus.REQUEST_URI_TOO_LONG
                         : HttpResponseStatus.BAD_REQUEST;
-                reject(ctx, status, "malformed request: " + Exchange.describe(cause), true,
+                reject(status, "malformed request: " + Exchange.describe(cause), true,
                         status == HttpResponseStatus.BAD_REQUEST ? "malformed_request" : "request_too_large");
                 return;
             }
             requestsSeen++;
-            Integer folded = ctx.channel().hasAttr(ObsFoldGuard.FOLDED_REQUEST)
-                    ? ctx.channel().attr(ObsFoldGuard.FOLDED_REQUEST).get() : null;
+            ChannelHandlerContext c = ctx;
+            Integer folded = c != null && c.channel().hasAttr(ObsFoldGuard.FOLDED_REQUEST)
+                    ? c.channel().attr(ObsFoldGuard.FOLDED_REQUEST).get() : null;
             if (folded != null && folded == requestsSeen) {
                 ReferenceCountUtil.release(msg);
-                reject(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request: obsolete line folding in a header"
+                reject(HttpResponseStatus.BAD_REQUEST, "malformed request: obsolete line folding in a header"
                         + " (RFC 9112 section 5.2)", true, "malformed_request");
                 return;
             }
             if (request.method().equals(HttpMethod.CONNECT)) {
                 // Not a forward proxy: TCP crosses the mesh through TCP load balancers, not CONNECT at ingress.
                 ReferenceCountUtil.release(msg);
-                reject(ctx, HttpResponseStatus.BAD_REQUEST, "CONNECT is not served here (expected: a request for a"
+                reject(HttpResponseStatus.BAD_REQUEST, "CONNECT is not served here (expected: a request for a"
                         + " load balancer's domain; TCP services cross the mesh as TCP load balancers)", true,
                         "connect_refused");
                 return;
@@ -240,7 +276,7 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
             int maxHeaderCount = router.settings.maxHeaderCount;
             if (request.headers().size() > maxHeaderCount) {
                 ReferenceCountUtil.release(msg);
-                reject(ctx, HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request has "
+                reject(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request has "
                         + request.headers().size() + " header fields (expected: at most " + maxHeaderCount + ")",
                         true, "too_many_headers");
                 return;
@@ -250,10 +286,10 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
             Upstream upstream;
             requestTimeoutMillis = responseTimeoutMillis;
             try {
-                upstream = route(ctx, request, r);
+                upstream = route(request, r);
             } catch (RouteException e) {
                 ReferenceCountUtil.release(msg);
-                reject(ctx, e, !keepAlive);
+                reject(e, !keepAlive);
                 if (!(msg instanceof LastHttpContent)) {
                     discarding = true;
                 }
@@ -261,7 +297,7 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
             }
             r.requestId = request.headers().get(Headers.REQUEST_ID);
             router.retryBudget.deposit();
-            Exchange exchange = new Exchange(this, ctx.channel(), upstream, keepAlive, requestTimeoutMillis, r,
+            Exchange exchange = new Exchange(this, downstream(), upstream, keepAlive, requestTimeoutMillis, r,
                     router.retryBudget);
             current = exchange;
             exchange.start();
@@ -276,9 +312,9 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
             if (msg instanceof LastHttpContent) {
                 discarding = false;
                 if (closeAfterDiscard) {
-                    ctx.close();
+                    downstream().close();
                 } else {
-                    armHeaderTimer(ctx);
+                    armHeaderTimer();
                 }
             }
             return;
@@ -293,62 +329,80 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
             // A broken body (bad chunk size, ...): nothing more can be trusted on this connection.
             exchange.onDownstreamClosed();
             current = null;
-            reject(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request body", true, "malformed_body");
+            reject(HttpResponseStatus.BAD_REQUEST, "malformed request body", true, "malformed_body");
             return;
         }
         exchange.onRequestPart(msg);
     }
 
-    private void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String reason, boolean close,
+    private void reject(HttpResponseStatus status, String reason, boolean close,
             String reasonCode) {
-        FullHttpResponse response = Responses.error(ctx.alloc(), status, reason);
+        FullHttpResponse response = Responses.error(downstream().alloc(), status, reason);
         endRecord(status.code(), status.code() < 500 ? AccessRecord.DENIED : AccessRecord.FAILED, reasonCode,
                 response.content().readableBytes());
-        send(ctx, response, close);
+        send(response, close);
     }
 
     /** Answers a request the router does not forward: an error, a redirect or a direct response. */
-    private void reject(ChannelHandlerContext ctx, RouteException e, boolean close) {
+    private void reject(RouteException e, boolean close) {
+        ByteBufAllocator alloc = downstream().alloc();
         String location = e.location();
         FullHttpResponse response = location != null
-                ? Responses.redirect(ctx.alloc(), e.status(), location)
+                ? Responses.redirect(alloc, e.status(), location)
                 : e.verbatim()
-                ? Responses.direct(ctx.alloc(), e.status(), e.getMessage())
-                : Responses.error(ctx.alloc(), e.status(), e.getMessage());
+                ? Responses.direct(alloc, e.status(), e.getMessage())
+                : Responses.error(alloc, e.status(), e.getMessage());
         endRecord(e.status().code(), e.decision(), e.reason(), response.content().readableBytes());
-        send(ctx, response, close);
+        send(response, close);
     }
 
-    private void send(ChannelHandlerContext ctx, FullHttpResponse response, boolean close) {
+    private void send(FullHttpResponse response, boolean close) {
         prepareResponse(response, !close);
+        Downstream d = downstream();
         if (close) {
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            d.writeLast(response).addListener(f -> d.close());
         } else {
-            ctx.writeAndFlush(response);
-            armHeaderTimer(ctx);
+            d.writeLast(response);
+            armHeaderTimer();
         }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        readComplete();
+        ctx.fireChannelReadComplete();
+    }
+
+    /** The request parts at hand were read: the current exchange sends them on. */
+    void readComplete() {
         Exchange exchange = current;
         if (exchange != null) {
             exchange.flushUpstream();
         }
-        ctx.fireChannelReadComplete();
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        writabilityChanged();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /** The downstream became writable, or stopped being so. */
+    void writabilityChanged() {
         Exchange exchange = current;
         if (exchange != null) {
             exchange.onDownstreamWritabilityChanged();
         }
-        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        closed();
+        ctx.fireChannelInactive();
+    }
+
+    /** The downstream closed: the current exchange ends, pipelined requests are dropped. */
+    void closed() {
         cancelHeaderTimer();
         Exchange exchange = current;
         current = null;
@@ -360,7 +414,6 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
         while ((msg = backlog.poll()) != null) {
             ReferenceCountUtil.release(msg);
         }
-        ctx.fireChannelInactive();
     }
 
     @Override
@@ -372,53 +425,53 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
     /** The exchange could not reach or hear from its upstream; answer with an error if still possible. */
     void exchangeFailed(Exchange exchange, HttpResponseStatus status, String reason, String reasonCode,
             boolean requestComplete) {
-        ChannelHandlerContext c = ctx;
+        Downstream d = downstream;
         current = null;
-        if (c == null) {
+        if (d == null) {
             return;
         }
-        logger.debug("{}: {} {}", c.channel(), status.code(), reason);
+        logger.debug("{}: {} {}", d, status.code(), reason);
         endRecord(status.code(), AccessRecord.FAILED, reasonCode, reason.length() + 1);
         if (!requestComplete) {
             discarding = true;
         }
         boolean close = !persistent() || !requestComplete || router.draining();
-        FullHttpResponse response = Responses.error(c.alloc(), status, reason);
+        FullHttpResponse response = Responses.error(d.alloc(), status, reason);
         prepareResponse(response, !close);
         if (close) {
-            c.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            d.writeLast(response).addListener(f -> d.close());
         } else {
-            c.writeAndFlush(response).addListener(f -> resume(c));
+            d.writeLast(response).addListener(f -> resume(d));
         }
         if (!requestComplete && !close) {
-            c.channel().config().setAutoRead(true);
+            d.readRequests(true);
         }
     }
 
     /** The response went out completely. */
     void exchangeFinished(Exchange exchange, boolean keepAlive) {
-        ChannelHandlerContext c = ctx;
+        Downstream d = downstream;
         current = null;
         endRecord(0, AccessRecord.ROUTED, null, -1);
-        if (c == null) {
+        if (d == null) {
             return;
         }
         if (!keepAlive || !persistent()) {
             if (persistent()) {
-                c.close();
+                d.close();
             }
             return;
         }
-        resume(c);
+        resume(d);
     }
 
     /** The response broke off halfway; closing is the only honest signal left. */
     void exchangeAborted(Exchange exchange, String reasonCode) {
         current = null;
         endRecord(0, AccessRecord.FAILED, reasonCode, -1);
-        ChannelHandlerContext c = ctx;
-        if (c != null) {
-            c.close();
+        Downstream d = downstream;
+        if (d != null) {
+            d.close();
         }
     }
 
@@ -449,19 +502,19 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
         router.metrics.requestEnded(r);
     }
 
-    private void resume(ChannelHandlerContext c) {
+    private void resume(Downstream d) {
         Object msg;
         while (current == null && (msg = backlog.poll()) != null) {
-            handle(c, (HttpObject) msg);
+            handle((HttpObject) msg);
         }
         if (current == null && backlog.isEmpty()) {
             if (router.draining() && persistent()) {
-                c.close();
+                d.close();
                 return;
             }
-            armHeaderTimer(c);
+            armHeaderTimer();
         }
         // A no-op unless reading paused because the backlog was full.
-        c.channel().config().setAutoRead(true);
+        d.readRequests(true);
     }
 }

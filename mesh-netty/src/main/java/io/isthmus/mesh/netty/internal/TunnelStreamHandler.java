@@ -82,7 +82,7 @@ final class TunnelStreamHandler extends ProxyHandler {
     }
 
     @Override
-    AccessRecord newRecord(ChannelHandlerContext ctx) {
+    AccessRecord newRecord() {
         AccessRecord record = new AccessRecord("tunnel", router.site);
         record.protocol = "HTTP/2";
         record.client = peer.toString();
@@ -90,7 +90,7 @@ final class TunnelStreamHandler extends ProxyHandler {
     }
 
     @Override
-    Upstream route(ChannelHandlerContext ctx, HttpRequest request, AccessRecord record) {
+    Upstream route(HttpRequest request, AccessRecord record) {
         RoutingTable table = router.config.current();
         HttpHeaders headers = request.headers();
         String poolName = headers.get(Headers.POOL);

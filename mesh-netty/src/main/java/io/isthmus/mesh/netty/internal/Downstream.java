@@ -9,9 +9,9 @@ import io.netty.util.concurrent.Future;
 
 /**
  * The downstream end of the exchanges of a {@link ProxyHandler}: a client connection or an HTTP/2
- * stream with a channel of its own ({@link OfChannel}), or a stream of an accepted tunnel without
- * one ({@link TunnelStreams}). Responses go out through it; reading the requests pauses and resumes
- * through it. Used on its event loop only.
+ * stream with a channel of its own ({@link OfChannel}), or any other carrier of one request stream
+ * that drives the handler without a pipeline ({@link ProxyHandler#open}). Responses go out through
+ * it; reading the requests pauses and resumes through it. Used on its event loop only.
  */
 interface Downstream {
 

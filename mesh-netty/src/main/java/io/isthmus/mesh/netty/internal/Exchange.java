@@ -274,7 +274,7 @@ final class Exchange extends ResponseDeadlines.Waiter {
         }
     }
 
-    /** The downstream channel closed; give up on the exchange. */
+    /** The downstream closed (a connection, or a stream reset or gone); give up on the exchange. */
     void onDownstreamClosed() {
         if (!done) {
             done = true;

@@ -335,8 +335,7 @@ abstract class ProxyHandler extends ChannelInboundHandlerAdapter {
         exchange.onRequestPart(msg);
     }
 
-    private void reject(HttpResponseStatus status, String reason, boolean close,
-            String reasonCode) {
+    private void reject(HttpResponseStatus status, String reason, boolean close, String reasonCode) {
         FullHttpResponse response = Responses.error(downstream().alloc(), status, reason);
         endRecord(status.code(), status.code() < 500 ? AccessRecord.DENIED : AccessRecord.FAILED, reasonCode,
                 response.content().readableBytes());

@@ -300,16 +300,16 @@ final class LoadBalancerListeners implements AutoCloseable {
         }
 
         /** Hands the connection over to the relay towards {@code peer}, with what arrived so far. */
-        private void handOver(Channel client, Channel peer, boolean peerIsStream) {
+        private void handOver(Channel client, TcpRelay.Peer peer) {
             io.netty.buffer.ByteBuf buf;
             while ((buf = early.poll()) != null) {
-                peer.write(peerIsStream ? new io.netty.handler.codec.http2.DefaultHttp2DataFrame(buf, false) : buf);
+                peer.write(buf, client);
             }
             peer.flush();
             boolean ended = inputEnded;
-            client.pipeline().replace(this, null, new TcpRelay.SocketSide(peer, peerIsStream));
+            client.pipeline().replace(this, null, new TcpRelay.SocketSide(peer));
             if (ended) {
-                TcpRelay.endOutput(peer, peerIsStream);
+                peer.endOutput();
             }
             TcpRelay.start(client, peer);
         }
@@ -373,7 +373,8 @@ final class LoadBalancerListeners implements AutoCloseable {
                 }
                 record.endpoint = endpoint.toString();
                 record.upstreamStartNanos = System.nanoTime();
-                ChannelFuture connect = TcpRelay.connect(origins, client, endpoint, false);
+                ChannelFuture connect = TcpRelay.connect(origins, client.eventLoop(), TcpRelay.of(client, false),
+                        endpoint);
                 connect.addListener(f -> {
                     if (!f.isSuccess()) {
                         fail(client, record, "origin_unreachable", "origin " + endpoint + " unreachable: "
@@ -382,7 +383,7 @@ final class LoadBalancerListeners implements AutoCloseable {
                     }
                     Channel socket = connect.channel();
                     client.closeFuture().addListener(x -> socket.close());
-                    handOver(client, socket, false);
+                    handOver(client, TcpRelay.of(socket, false));
                 });
                 return;
             }
@@ -399,7 +400,7 @@ final class LoadBalancerListeners implements AutoCloseable {
                 fail(client, record, e.reason(), e.getMessage());
                 return;
             }
-            String authority = TcpTunnelStream.authority(model);
+            String authority = AcceptedStreams.authority(model);
             record.upstreamStartNanos = System.nanoTime();
             Future<Http2StreamChannel> opened = upstream.acquireChannel(client.eventLoop());
             opened.addListener(f -> {
@@ -429,7 +430,7 @@ final class LoadBalancerListeners implements AutoCloseable {
                         upstream.outcome(Boolean.TRUE);
                         if (status != null && "200".contentEquals(status)) {
                             peer(client);
-                            handOver(client, stream, true);
+                            handOver(client, TcpRelay.of(stream, true));
                         } else {
                             fail(client, record, "refused_by_site", "site " + site + " refused a TCP connection for "
                                     + authority + ": " + status + " " + error);

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
@@ -22,29 +23,29 @@ import org.jspecify.annotations.Nullable;
  * Pipes the bytes of one TCP connection both ways, with back-pressure: a side stops reading while
  * the other cannot take more. One side is a socket ({@link ByteBuf}s); the other a socket too (origin
  * at this site) or an HTTP/2 stream of a tunnel ({@link Http2DataFrame}s, {@code END_STREAM} for a
- * half-close). Both channels share one event loop.
+ * half-close), with a channel or without one ({@link Peer}). Both sides share one event loop.
  */
 final class TcpRelay {
 
     private TcpRelay() {}
 
-    /** Opens a TCP connection to an origin endpoint on {@code peer}'s event loop; its reads go to {@code peer}. */
-    static ChannelFuture connect(OriginConnector origins, Channel peer, Endpoint endpoint, boolean peerIsStream) {
+    /** Opens a TCP connection to an origin endpoint on {@code loop}; its reads go to {@code peer}. */
+    static ChannelFuture connect(OriginConnector origins, EventLoop loop, Peer peer, Endpoint endpoint) {
         return new Bootstrap()
-                .group(peer.eventLoop())
+                .group(loop)
                 .channel(origins.transport.clientChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, origins.connectTimeoutMillis)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .handler(new SocketSide(peer, peerIsStream))
+                .handler(new SocketSide(peer))
                 .connect(endpoint.host(), endpoint.port());
     }
 
-    /** Starts reading on both channels. */
-    static void start(Channel a, Channel b) {
-        resumeReading(a);
-        resumeReading(b);
+    /** Starts reading on both sides. */
+    static void start(Channel socket, Peer peer) {
+        resumeReading(socket);
+        peer.resumeReading();
     }
 
     /**
@@ -59,17 +60,77 @@ final class TcpRelay {
     }
 
     /**
-     * The handler of a socket whose bytes go to {@code peer}: a socket, or a tunnel stream (wrapped in
-     * DATA frames, the end of input as {@code END_STREAM}).
+     * Where the bytes a socket reads go: another socket, a tunnel stream with a channel ({@link #of}),
+     * or a stream of an accepted tunnel. Used on the socket's event loop.
      */
+    interface Peer {
+
+        /** Writes bytes read from {@code source}; it goes out with the next flush, and a failure closes {@code source}. */
+        void write(ByteBuf bytes, Channel source);
+
+        /** Sends what was written. */
+        void flush();
+
+        /** Whether the peer takes more bytes without buffering them beyond its limits. */
+        boolean isWritable();
+
+        /** Reads from the peer again, once the socket can take more. */
+        void resumeReading();
+
+        /** Ends the output towards the peer after what was written: {@code END_STREAM}, or a half-close. */
+        void endOutput();
+
+        /** The socket closed: the peer ends after what was written, and then closes. */
+        void finish();
+    }
+
+    /** The peer that is a channel: a socket, or a tunnel stream ({@code stream}: bytes go as DATA frames). */
+    static Peer of(Channel channel, boolean stream) {
+        return new Peer() {
+            @Override
+            public void write(ByteBuf bytes, Channel source) {
+                channel.write(stream ? new DefaultHttp2DataFrame(bytes, false) : bytes).addListener(closeOnFailure(source));
+            }
+
+            @Override
+            public void flush() {
+                channel.flush();
+            }
+
+            @Override
+            public boolean isWritable() {
+                return channel.isWritable();
+            }
+
+            @Override
+            public void resumeReading() {
+                TcpRelay.resumeReading(channel);
+            }
+
+            @Override
+            public void endOutput() {
+                TcpRelay.endOutput(channel, stream);
+            }
+
+            @Override
+            public void finish() {
+                if (stream) {
+                    // End the stream cleanly after the data still queued for it, then close it.
+                    TcpRelay.endOutput(channel, true).addListener(f -> channel.close());
+                } else {
+                    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                }
+            }
+        };
+    }
+
+    /** The handler of a socket whose bytes go to {@code peer}. */
     static final class SocketSide extends ChannelInboundHandlerAdapter {
 
-        private final Channel peer;
-        private final boolean peerIsStream;
+        private final Peer peer;
 
-        SocketSide(Channel peer, boolean peerIsStream) {
+        SocketSide(Peer peer) {
             this.peer = peer;
-            this.peerIsStream = peerIsStream;
         }
 
         @Override
@@ -78,8 +139,7 @@ final class TcpRelay {
                 ReferenceCountUtil.release(msg);
                 return;
             }
-            Object out = peerIsStream ? new DefaultHttp2DataFrame((ByteBuf) msg, false) : msg;
-            peer.write(out).addListener(closeOnFailure(ctx.channel()));
+            peer.write((ByteBuf) msg, ctx.channel());
             if (!peer.isWritable()) {
                 ctx.channel().config().setAutoRead(false);
             }
@@ -93,7 +153,7 @@ final class TcpRelay {
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             if (ctx.channel().isWritable()) {
-                resumeReading(peer);
+                peer.resumeReading();
             }
             ctx.fireChannelWritabilityChanged();
         }
@@ -101,7 +161,7 @@ final class TcpRelay {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
-                endOutput(peer, peerIsStream);
+                peer.endOutput();
                 if (ctx.channel() instanceof DuplexChannel && ((DuplexChannel) ctx.channel()).isOutputShutdown()) {
                     ctx.close();
                 }
@@ -112,12 +172,7 @@ final class TcpRelay {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            if (peerIsStream) {
-                // End the stream cleanly after the data still queued for it, then close it.
-                endOutput(peer, true).addListener(f -> peer.close());
-            } else {
-                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            }
+            peer.finish();
         }
 
         @Override
@@ -258,7 +313,7 @@ final class TcpRelay {
         return flushed;
     }
 
-    private static ChannelFutureListener closeOnFailure(Channel source) {
+    static ChannelFutureListener closeOnFailure(Channel source) {
         return f -> {
             if (!f.isSuccess()) {
                 source.close();

@@ -6,8 +6,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslHandler;
@@ -62,16 +60,10 @@ final class TunnelAcceptor extends ChannelInitializer<Channel> {
             }
             // Only a failed handshake closes with a linger; the tunnel's reads and writes no longer pass it.
             ctx.pipeline().remove(LingeringClose.class);
-            TunnelStreamHandler.CarriedClient carried = new TunnelStreamHandler.CarriedClient(peer);
             Http2FrameCodec codec = IngressInitializer.serverCodec(router.settings, TunnelClient.STREAM_WINDOW,
                     router.drainMillis());
-            ctx.pipeline().addLast(codec, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-                @Override
-                protected void initChannel(Http2StreamChannel stream) {
-                    // An HTTP exchange; the handler hands a CONNECT stream (a TCP connection) to TcpTunnelStream.
-                    stream.pipeline().addLast(TunnelStreamCodec.forServer(), new TunnelStreamHandler(router, origins, peer, carried));
-                }
-            }), new IngressInitializer.ErrorSink());
+            ctx.pipeline().addLast(codec, new AcceptedStreams(codec.connection(), router, origins, peer),
+                    new IngressInitializer.ErrorSink());
             try {
                 codec.connection().local().flowController().incrementWindowSize(
                         codec.connection().connectionStream(), TunnelClient.CONNECTION_WINDOW - 65_535);

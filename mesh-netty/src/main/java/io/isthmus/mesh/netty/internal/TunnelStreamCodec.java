@@ -1,13 +1,8 @@
 package io.isthmus.mesh.netty.internal;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -29,7 +24,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
@@ -40,10 +34,10 @@ import java.util.Iterator;
 import java.util.Map;
 
 /**
- * Converts between the HTTP objects of an exchange and the HTTP/2 frames of one tunnel stream: as the
- * handler of a stream the receiving router accepts ({@link #forServer()}: requests in, responses out),
- * and through its static conversions for the sending router's streams ({@link TunnelExchanges}:
- * requests out with {@link #toFrames}, responses in with {@link #toResponse}).
+ * Converts between the HTTP objects of an exchange and the HTTP/2 frames of one tunnel stream: for
+ * the sending router's streams ({@link TunnelExchanges}: requests out with {@link #toFrames},
+ * responses in with {@link #toResponse}) and for those the receiving router accepts ({@link
+ * AcceptedStreams}: requests in with {@link #toRequest}, responses out with {@link #toFrames}).
  *
  * <p>It does what Netty's {@code Http2StreamFrameToHttpObjectCodec} does for the messages a router
  * exchanges, in fewer steps: the headers are copied once between the two header maps, without the
@@ -52,12 +46,8 @@ import java.util.Map;
  * without an intermediate output list per message; body buffers pass from frame to content and back
  * without being retained and released. Hop-by-hop headers were removed before a message reaches a
  * tunnel stream; those that HTTP/2 forbids are still never copied into a HEADERS frame.
- *
- * <p>A {@code CONNECT} stream (a TCP connection of a TCP load balancer) is not an HTTP exchange: its
- * first HEADERS frame is passed on unconverted and the codec leaves the stream's pipeline. Runs on the
- * stream's event loop; one instance per stream.
  */
-final class TunnelStreamCodec extends ChannelDuplexHandler {
+final class TunnelStreamCodec {
 
     /** Header maps of converted messages: their names and values were validated where they entered. */
     private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
@@ -66,35 +56,8 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
 
     private TunnelStreamCodec() {}
 
-    /** The codec of a stream the receiving router accepts: reads a request, writes the response. */
-    static TunnelStreamCodec forServer() {
-        return new TunnelStreamCodec();
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Http2Exception {
-        if (msg instanceof Http2HeadersFrame) {
-            Http2HeadersFrame frame = (Http2HeadersFrame) msg;
-            Http2Headers headers = frame.headers();
-            if (HttpMethod.CONNECT.asciiName().contentEquals(headers.method())) {
-                ctx.pipeline().remove(this);
-                ctx.fireChannelRead(msg);
-                return;
-            }
-            ctx.fireChannelRead(toRequest(headers, frame.isEndStream()));
-        } else if (msg instanceof Http2DataFrame) {
-            Http2DataFrame frame = (Http2DataFrame) msg;
-            // The content passes to the HTTP object; the frame itself holds nothing else.
-            ByteBuf content = frame.content();
-            ctx.fireChannelRead(frame.isEndStream()
-                    ? new DefaultLastHttpContent(content, EmptyHttpHeaders.INSTANCE)
-                    : new DefaultHttpContent(content));
-        } else {
-            ctx.fireChannelRead(msg);
-        }
-    }
-
-    private static Object toRequest(Http2Headers headers, boolean endStream) {
+    /** A request (or its trailers) from the HEADERS frame that carried it. */
+    static Object toRequest(Http2Headers headers, boolean endStream) {
         CharSequence method = headers.method();
         if (method == null && headers.status() == null && endStream) {
             return trailers(headers);
@@ -174,24 +137,8 @@ final class TunnelStreamCodec extends ChannelDuplexHandler {
         }
     }
 
-    @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        int count = toFrames(msg, frames);
-        if (count < 0) {
-            ctx.write(msg, promise);
-            return;
-        }
-        for (int i = 0; i < count - 1; i++) {
-            ctx.write(frames[i], ctx.voidPromise());
-            frames[i] = null;
-        }
-        ctx.write(frames[count - 1], promise);
-        frames[count - 1] = null;
-    }
-
     /** The most frames one HTTP object becomes: HEADERS, DATA and trailing HEADERS. */
     static final int MAX_FRAMES = 3;
-    private final Http2StreamFrame[] frames = new Http2StreamFrame[MAX_FRAMES];
 
     /**
      * Puts the frames that carry an HTTP object on a tunnel stream into {@code out}, in order, and

@@ -6,22 +6,18 @@ import io.isthmus.mesh.model.Route;
 import io.isthmus.mesh.pki.SpiffeId;
 import io.isthmus.mesh.snapshot.CompiledLoadBalancer;
 import io.isthmus.mesh.snapshot.CompiledPool;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http2.Http2HeadersFrame;
 import java.net.InetAddress;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Serves one stream of an accepted tunnel: the request names the origin pool the sending site chose;
- * this router checks that the pool is one of its own site and forwards to one of its origins. A
- * {@code CONNECT} stream, which {@link TunnelStreamCodec} passes on unconverted, is handed to {@link
- * TcpTunnelStream}.
+ * this router checks that the pool is one of its own site and forwards to one of its origins. Driven
+ * by the stream ({@link AcceptedStreams.HttpStream}) without a pipeline; one instance per stream.
  */
 final class TunnelStreamHandler extends ProxyHandler {
 
@@ -67,18 +63,6 @@ final class TunnelStreamHandler extends ProxyHandler {
         @Nullable String description() {
             return description;
         }
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof Http2HeadersFrame) {
-            // A CONNECT stream: nothing has reached this handler before its first frame.
-            ChannelPipeline pipeline = ctx.pipeline();
-            pipeline.replace(this, null, new TcpTunnelStream(router, origins, peer));
-            pipeline.fireChannelRead(msg);
-            return;
-        }
-        super.channelRead(ctx, msg);
     }
 
     @Override

@@ -107,8 +107,9 @@ abstract class TunnelStreams extends Http2ChannelDuplexHandler {
                 } else if (event.stream().state() == Http2Stream.State.CLOSED) {
                     stream.onClosed(null);
                 }
-                return;
             }
+            // The events of other streams (one opening, before its HEADERS are read) concern no handler after this one.
+            return;
         }
         ctx.fireUserEventTriggered(evt);
     }
@@ -267,7 +268,7 @@ abstract class TunnelStreams extends Http2ChannelDuplexHandler {
         final void sendReset(Http2Error error) {
             if (!closed && opened) {
                 ChannelHandlerContext c = context();
-                c.write(new DefaultHttp2ResetFrame(error).stream(frameStream), c.newPromise());
+                c.write(new DefaultHttp2ResetFrame(error).stream(frameStream), c.voidPromise());
                 flush();
             }
         }
@@ -298,7 +299,7 @@ abstract class TunnelStreams extends Http2ChannelDuplexHandler {
             if (bytes > 0 && !data.isEndStream()) {
                 // A closed stream returns its own window.
                 ChannelHandlerContext c = context();
-                c.write(new DefaultHttp2WindowUpdateFrame(bytes).stream(frameStream), c.newPromise());
+                c.write(new DefaultHttp2WindowUpdateFrame(bytes).stream(frameStream), c.voidPromise());
             }
             return data.isEndStream() ? new DefaultLastHttpContent(content, EmptyHttpHeaders.INSTANCE)
                     : new DefaultHttpContent(content);

@@ -1,9 +1,14 @@
 package io.isthmus.mesh.netty.internal;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2DataFrame;
@@ -142,9 +147,12 @@ final class TunnelExchanges extends TunnelStreams {
                 try {
                     part = (HttpObject) TunnelStreamCodec.toResponse(headers.headers(), headers.isEndStream());
                 } catch (Http2Exception malformed) {
-                    // A status the exchange cannot relay: the stream ends, and the exchange answers 502.
-                    reset(Http2Error.PROTOCOL_ERROR, malformed);
-                    return;
+                    // A head the exchange cannot relay: the stream is reset, and the exchange answers 502
+                    // saying what was wrong with it.
+                    sendReset(Http2Error.PROTOCOL_ERROR);
+                    HttpResponse failed = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY);
+                    failed.setDecoderResult(DecoderResult.failure(malformed));
+                    part = failed;
                 }
             } else if (frame instanceof Http2DataFrame) {
                 part = content((Http2DataFrame) frame);

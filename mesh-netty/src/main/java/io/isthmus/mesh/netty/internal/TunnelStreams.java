@@ -18,6 +18,7 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2FrameStreamEvent;
 import io.netty.handler.codec.http2.Http2FrameStreamException;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamFrame;
@@ -145,6 +146,12 @@ abstract class TunnelStreams extends Http2ChannelDuplexHandler {
         ctx.fireChannelInactive();
     }
 
+    /** Whether {@code frame} ends its stream on the side that sends it (END_STREAM). */
+    static boolean endsStream(Http2StreamFrame frame) {
+        return frame instanceof Http2HeadersFrame ? ((Http2HeadersFrame) frame).isEndStream()
+                : frame instanceof Http2DataFrame && ((Http2DataFrame) frame).isEndStream();
+    }
+
     /**
      * One stream of the connection. Its frames come in through {@link #consume}, in order, except
      * while reading is paused ({@link #readFrames}): then they are held, their window not given back.
@@ -158,6 +165,10 @@ abstract class TunnelStreams extends Http2ChannelDuplexHandler {
         private boolean inRead;
         private boolean opened;
         private boolean endTold;
+        /** Whether a frame with END_STREAM was written here, and whether one came from the peer. */
+        private boolean endSent;
+        private boolean endReceived;
+        private boolean resetSent;
         /** Whether the stream has closed (ended, reset, or gone with the connection). */
         boolean closed;
         /** Why the stream ended, if not cleanly. */
@@ -196,6 +207,7 @@ abstract class TunnelStreams extends Http2ChannelDuplexHandler {
                 return c.newFailedFuture(new IllegalStateException("the stream has closed"));
             }
             frame.stream(frameStream);
+            endSent |= endsStream(frame);
             ChannelFuture written = c.write(frame, c.newPromise().addListener(this));
             if (!opened && (!written.isDone() || written.isSuccess())) {
                 // The codec gave the stream its id when it wrote the HEADERS.
@@ -264,20 +276,28 @@ abstract class TunnelStreams extends Http2ChannelDuplexHandler {
             onClosed(cause);
         }
 
-        /** Resets the stream without telling its end: the side that ends it says so itself. */
+        /** Resets the stream without telling its end (the side that ends it says so itself); once. */
         final void sendReset(Http2Error error) {
-            if (!closed && opened) {
+            if (!closed && opened && !resetSent) {
+                resetSent = true;
                 ChannelHandlerContext c = context();
                 c.write(new DefaultHttp2ResetFrame(error).stream(frameStream), c.voidPromise());
                 flush();
             }
         }
 
-        /** Stops carrying the stream: it is reset unless it has closed, and nothing more is consumed. */
+        /**
+         * Stops carrying the stream: it is reset unless it has closed, and nothing more is consumed. A
+         * stream both sides have ended needs no reset: the frame codec closes it once the frame that
+         * ended it on the peer's side has been handled, which may be after this (an exchange finishes
+         * as it consumes that frame).
+         */
         final void abandon() {
             dropHeld();
             if (!closed) {
-                sendReset(Http2Error.CANCEL);
+                if (!(endSent && endReceived)) {
+                    sendReset(Http2Error.CANCEL);
+                }
                 closed = true;
             }
             endTold = true;
@@ -314,6 +334,7 @@ abstract class TunnelStreams extends Http2ChannelDuplexHandler {
         }
 
         final void onFrame(Http2StreamFrame frame) {
+            endReceived |= endsStream(frame);
             if (frame instanceof Http2ResetFrame) {
                 closeCause = new IllegalStateException("the stream was reset ("
                         + Http2Error.valueOf(((Http2ResetFrame) frame).errorCode()) + ")");

@@ -1,8 +1,10 @@
 package io.isthmus.mesh.netty.internal;
 
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.AsciiString;
@@ -36,6 +38,24 @@ final class Headers {
     static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
     static final AsciiString FORWARDED = AsciiString.cached("forwarded");
     static final AsciiString VIA = AsciiString.cached("via");
+
+    /**
+     * The trailer maps of the messages the HTTP/1.1 decoders read: a message's last part always has one,
+     * and it mostly stays empty, so it starts with room for two fields instead of sixteen.
+     */
+    static final HttpHeadersFactory TRAILERS = new HttpHeadersFactory() {
+        private final DefaultHttpHeadersFactory trailers = DefaultHttpHeadersFactory.trailersFactory();
+
+        @Override
+        public HttpHeaders newHeaders() {
+            return trailers.newEmptyHeaders();
+        }
+
+        @Override
+        public HttpHeaders newEmptyHeaders() {
+            return trailers.newEmptyHeaders();
+        }
+    };
 
     private static final List<AsciiString> HOP_BY_HOP = List.of(
             HttpHeaderNames.CONNECTION, AsciiString.cached("keep-alive"), AsciiString.cached("proxy-connection"),
@@ -150,42 +170,81 @@ final class Headers {
      * (appended, the {@link #via} entry given) and a request id when it has none. Mesh-internal headers
      * are removed; W3C trace context headers pass unchanged.
      */
-    static void addIngressHeaders(HttpMessage request, SocketAddress client, String via) {
+    static void addIngressHeaders(HttpMessage request, Client client, String via) {
         HttpHeaders headers = request.headers();
         removeInternal(headers);
         String host = headers.get(HttpHeaderNames.HOST);
-        StringBuilder forwarded = new StringBuilder(64);
-        if (client instanceof InetSocketAddress) {
-            java.net.InetAddress address = ((InetSocketAddress) client).getAddress();
-            String ip = address.getHostAddress();
-            int zone = ip.indexOf('%');
-            if (zone >= 0) {
-                ip = ip.substring(0, zone);
-            }
+        String ip = client.ip;
+        if (ip != null) {
             String previous = headers.get(X_FORWARDED_FOR);
             headers.set(X_FORWARDED_FOR, previous == null ? ip : previous + ", " + ip);
-            // RFC 7239 section 6: an IPv6 address is bracketed, and then the value must be quoted.
-            forwarded.append("for=").append(address instanceof java.net.Inet6Address ? "\"[" + ip + "]\"" : ip);
         }
         if (!headers.contains(X_FORWARDED_PROTO)) {
-            headers.set(X_FORWARDED_PROTO, "http");
+            headers.set(X_FORWARDED_PROTO, HTTP);
         }
         if (host != null && !headers.contains(X_FORWARDED_HOST)) {
             headers.set(X_FORWARDED_HOST, host);
         }
-        if (host != null && isToken(host)) {
-            forwarded.append(forwarded.length() == 0 ? "" : ";").append("host=").append(host);
-        } else if (host != null) {
-            forwarded.append(forwarded.length() == 0 ? "" : ";").append("host=\"")
-                    .append(host.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
-        }
-        forwarded.append(forwarded.length() == 0 ? "" : ";").append("proto=http");
+        String forwarded = client.forwarded(host);
         String previousForwarded = headers.get(FORWARDED);
         headers.set(FORWARDED, previousForwarded == null ? forwarded : previousForwarded + ", " + forwarded);
         String previousVia = headers.get(VIA);
         headers.set(VIA, previousVia == null ? via : previousVia + ", " + via);
         if (!headers.contains(REQUEST_ID)) {
             headers.set(REQUEST_ID, newRequestId());
+        }
+    }
+
+    private static final AsciiString HTTP = AsciiString.cached("http");
+
+    /**
+     * The client of one ingress connection as forwarding headers name it: its address and this
+     * connection's {@code forwarded} element, kept for the last {@code Host} seen (a keep-alive
+     * connection mostly sends one). Used from the connection's event loop.
+     */
+    static final class Client {
+        /** The client's IP address, without an IPv6 zone; {@code null} for a client that has none. */
+        final @Nullable String ip;
+        private final String forwardedFor;
+        private @Nullable String lastHost;
+        private @Nullable String lastForwarded;
+
+        private Client(@Nullable String ip, String forwardedFor) {
+            this.ip = ip;
+            this.forwardedFor = forwardedFor;
+        }
+
+        static Client of(@Nullable SocketAddress remote) {
+            if (!(remote instanceof InetSocketAddress) || ((InetSocketAddress) remote).getAddress() == null) {
+                return new Client(null, "");
+            }
+            java.net.InetAddress address = ((InetSocketAddress) remote).getAddress();
+            String ip = address.getHostAddress();
+            int zone = ip.indexOf('%');
+            if (zone >= 0) {
+                ip = ip.substring(0, zone);
+            }
+            // RFC 7239 section 6: an IPv6 address is bracketed, and then the value must be quoted.
+            return new Client(ip, "for=" + (address instanceof java.net.Inet6Address ? "\"[" + ip + "]\"" : ip));
+        }
+
+        /** This client's {@code forwarded} element for a request with {@code host}: {@code for}, {@code host}, {@code proto}. */
+        String forwarded(@Nullable String host) {
+            String cached = lastForwarded;
+            if (cached != null && java.util.Objects.equals(host, lastHost)) {
+                return cached;
+            }
+            StringBuilder forwarded = new StringBuilder(64).append(forwardedFor);
+            if (host != null && isToken(host)) {
+                forwarded.append(forwarded.length() == 0 ? "" : ";").append("host=").append(host);
+            } else if (host != null) {
+                forwarded.append(forwarded.length() == 0 ? "" : ";").append("host=\"")
+                        .append(host.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+            }
+            forwarded.append(forwarded.length() == 0 ? "" : ";").append("proto=http");
+            lastHost = host;
+            lastForwarded = forwarded.toString();
+            return lastForwarded;
         }
     }
 
@@ -222,17 +281,18 @@ final class Headers {
         }
     }
 
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-    static String newRequestId() {
+    /** A new request id: 128 random bits as 32 lower-case hex digits. */
+    static AsciiString newRequestId() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         long hi = random.nextLong();
         long lo = random.nextLong();
-        char[] id = new char[32];
+        byte[] id = new byte[32];
         for (int i = 0; i < 16; i++) {
             id[i] = HEX[(int) (hi >>> (60 - 4 * i)) & 0xf];
             id[16 + i] = HEX[(int) (lo >>> (60 - 4 * i)) & 0xf];
         }
-        return new String(id);
+        return new AsciiString(id, false);
     }
 }

@@ -38,6 +38,7 @@ final class IngressHandler extends ProxyHandler {
     /** The client's address and its text, found once per connection. */
     private @Nullable InetAddress client;
     private @Nullable String clientText;
+    private Headers.@Nullable Client forwardingClient;
     private final String listenerName;
     /** Where policies are enforced, for their log lines. */
     private final String enforcedAt;
@@ -119,7 +120,7 @@ final class IngressHandler extends ProxyHandler {
             requestTimeoutMillis = timeout.toMillis();
         }
         Headers.removeHopByHop(request);
-        Headers.addIngressHeaders(request, ctx.channel().remoteAddress(), via);
+        Headers.addIngressHeaders(request, client(), via);
         String site = Failover.chooseSite(router, tunnels, table, pool);
         record.poolSite = site;
         if (site.equals(router.site)) {
@@ -151,6 +152,16 @@ final class IngressHandler extends ProxyHandler {
                 && ctx.pipeline().get(io.netty.handler.codec.http.HttpServerUpgradeHandler.class) != null) {
             ctx.pipeline().remove(io.netty.handler.codec.http.HttpServerUpgradeHandler.class);
         }
+    }
+
+    /** The client of this connection, as forwarding headers name it. */
+    private Headers.Client client() {
+        Headers.Client c = forwardingClient;
+        if (c == null) {
+            c = Headers.Client.of(context().channel().remoteAddress());
+            forwardingClient = c;
+        }
+        return c;
     }
 
     private @Nullable InetAddress clientIp() {

@@ -59,6 +59,7 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
                 .setMaxInitialLineLength(settings.maxInitialLineLength)
                 .setMaxHeaderSize(settings.maxHeaderSize)
                 .setValidateHeaders(true)
+                .setTrailersFactory(Headers.TRAILERS)
                 .setAllowDuplicateContentLengths(false)
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true);

@@ -255,7 +255,8 @@ final class OriginConnector {
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig(), false, false), handler);
+                            HttpDecoderConfig responses = new HttpDecoderConfig().setTrailersFactory(Headers.TRAILERS);
+                            ch.pipeline().addLast(new HttpClientCodec(responses, false, false), handler);
                         }
                     })
                     .connect(endpoint.host(), endpoint.port());

@@ -16,12 +16,39 @@ class HeadersTest {
     void quotesAnIpv6ClientInForwardedAndAppendsToAnEarlierElement() throws Exception {
         HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
         request.headers().set("host", "app:8080").set("forwarded", "for=192.0.2.60");
-        Headers.addIngressHeaders(request, new InetSocketAddress(InetAddress.getByName("2001:db8::17"), 4711),
+        Headers.addIngressHeaders(request,
+                Headers.Client.of(new InetSocketAddress(InetAddress.getByName("2001:db8::17"), 4711)),
                 Headers.via("tokyo", true));
         assertThat(request.headers().get("forwarded"))
                 .isEqualTo("for=192.0.2.60, for=\"[2001:db8:0:0:0:0:0:17]\";host=\"app:8080\";proto=http");
         assertThat(request.headers().get("x-forwarded-for")).isEqualTo("2001:db8:0:0:0:0:0:17");
         assertThat(request.headers().get("via")).isEqualTo("2.0 isthmus-tokyo");
+    }
+
+    @Test
+    void namesTheHostOfEachRequestOfOneConnectionInForwarded() throws Exception {
+        Headers.Client client = Headers.Client.of(new InetSocketAddress(InetAddress.getByName("192.0.2.7"), 4711));
+        String[] hosts = {"app", "app", "other:8080", "app", "bad\"host"};
+        String[] expected = {"for=192.0.2.7;host=app;proto=http", "for=192.0.2.7;host=app;proto=http",
+                "for=192.0.2.7;host=\"other:8080\";proto=http", "for=192.0.2.7;host=app;proto=http",
+                "for=192.0.2.7;host=\"bad\\\"host\";proto=http"};
+        for (int i = 0; i < hosts.length; i++) {
+            HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+            request.headers().set("host", hosts[i]);
+            Headers.addIngressHeaders(request, client, Headers.via("tokyo", false));
+            assertThat(request.headers().get("forwarded")).isEqualTo(expected[i]);
+            assertThat(request.headers().get("x-forwarded-for")).isEqualTo("192.0.2.7");
+            assertThat(request.headers().get("x-forwarded-host")).isEqualTo(hosts[i]);
+            assertThat(request.headers().get("x-request-id")).matches("[0-9a-f]{32}");
+        }
+        HttpRequest noHost = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+        Headers.addIngressHeaders(noHost, client, Headers.via("tokyo", false));
+        assertThat(noHost.headers().get("forwarded")).isEqualTo("for=192.0.2.7;proto=http");
+        HttpRequest unix = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+        unix.headers().set("host", "app");
+        Headers.addIngressHeaders(unix, Headers.Client.of(null), Headers.via("tokyo", false));
+        assertThat(unix.headers().get("forwarded")).isEqualTo("host=app;proto=http");
+        assertThat(unix.headers().contains("x-forwarded-for")).isFalse();
     }
 
     @Test

@@ -65,6 +65,8 @@ final class TunnelExchanges extends TunnelStreams {
         private @Nullable Exchange exchange;
         /** A request head not written yet: its HEADERS end the stream if an empty last part follows. */
         private @Nullable HttpRequest head;
+        /** How the stream is reset if it is let go before it ends: CANCEL, or PROTOCOL_ERROR after a malformed head. */
+        private Http2Error abandonWith = Http2Error.CANCEL;
 
         Stream() {
             super(newStream());
@@ -126,7 +128,7 @@ final class TunnelExchanges extends TunnelStreams {
             exchange = null;
             head = null;
             // An unfinished exchange: the stream is reset, as closing its channel would.
-            abandon();
+            abandon(abandonWith);
         }
 
         @Override
@@ -147,9 +149,9 @@ final class TunnelExchanges extends TunnelStreams {
                 try {
                     part = (HttpObject) TunnelStreamCodec.toResponse(headers.headers(), headers.isEndStream());
                 } catch (Http2Exception malformed) {
-                    // A head the exchange cannot relay: the stream is reset, and the exchange answers 502
-                    // saying what was wrong with it.
-                    sendReset(Http2Error.PROTOCOL_ERROR);
+                    // A head the exchange cannot relay: the exchange answers 502 saying what was wrong
+                    // with it, and the stream it lets go is reset as malformed.
+                    abandonWith = Http2Error.PROTOCOL_ERROR;
                     HttpResponse failed = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY);
                     failed.setDecoderResult(DecoderResult.failure(malformed));
                     part = failed;

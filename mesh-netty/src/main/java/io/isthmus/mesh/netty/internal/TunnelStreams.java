@@ -287,16 +287,16 @@ abstract class TunnelStreams extends Http2ChannelDuplexHandler {
         }
 
         /**
-         * Stops carrying the stream: it is reset unless it has closed, and nothing more is consumed. A
-         * stream both sides have ended needs no reset: the frame codec closes it once the frame that
-         * ended it on the peer's side has been handled, which may be after this (an exchange finishes
-         * as it consumes that frame).
+         * Stops carrying the stream: it is reset with {@code error} unless it has closed, and nothing
+         * more is consumed. A stream both sides have ended needs no reset: the frame codec closes it
+         * once the frame that ended it on the peer's side has been handled, which may be after this (an
+         * exchange finishes as it consumes that frame).
          */
-        final void abandon() {
+        final void abandon(Http2Error error) {
             dropHeld();
             if (!closed) {
                 if (!(endSent && endReceived)) {
-                    sendReset(Http2Error.CANCEL);
+                    sendReset(error);
                 }
                 closed = true;
             }

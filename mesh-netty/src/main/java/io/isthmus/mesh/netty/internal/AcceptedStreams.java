@@ -64,7 +64,7 @@ final class AcceptedStreams extends TunnelStreams {
         this.router = router;
         this.origins = origins;
         this.peer = peer;
-        this.carried = new TunnelStreamHandler.CarriedClient(peer);
+        this.carried = new TunnelStreamHandler.CarriedClient(router.site, peer);
     }
 
     /** A stream opens with the HEADERS of its request; any other frame of an unknown stream is dropped. */

@@ -36,16 +36,20 @@ final class TunnelStreamHandler extends ProxyHandler {
     /**
      * The client address the streams of one tunnel connection carried last, parsed, and its text for
      * the access log: most streams of a tunnel carry one of a few clients, so a run of them parses
-     * the address once. Used on the connection's event loop only.
+     * the address once. It also names, once per connection, where the connection's requests are
+     * enforced, for policy log lines. Used on the connection's event loop only.
      */
     static final class CarriedClient {
         private final String via;
+        /** Where the policies of this connection's requests are enforced, for their log lines. */
+        final String enforcedAt;
         private @Nullable String text;
         private @Nullable InetAddress address;
         private @Nullable String description;
 
-        CarriedClient(SpiffeId peer) {
+        CarriedClient(String site, SpiffeId peer) {
             this.via = " via " + peer;
+            this.enforcedAt = "site " + site + " tunnel from " + peer.site();
         }
 
         /** The address in {@code value}, or {@code null} when absent or not an IP literal. */
@@ -117,7 +121,7 @@ final class TunnelStreamHandler extends ProxyHandler {
             record.loadBalancer = l.key().qualifiedName();
             // The peer proved its identity in the TLS handshake; it speaks for the client address it carries.
             Enforcement.enforce(table.policies(l.key()), request, host, clientIp, peer.site(), peer.toString(),
-                    "site " + router.site + " tunnel from " + peer.site());
+                    carried.enforcedAt);
         }
         String timeout = headers.get(Headers.TIMEOUT);
         if (timeout != null) {

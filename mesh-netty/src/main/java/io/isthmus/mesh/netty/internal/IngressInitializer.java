@@ -72,7 +72,7 @@ final class IngressInitializer extends ChannelInitializer<Channel> {
 
     private static Http2FrameCodecBuilder serverCodecBuilder(RouterSettings settings, int initialWindow,
             long gracefulShutdownMillis) {
-        return Http2FrameCodecBuilder.forServer()
+        return FrameCodecBuilder.accepting()
                 .initialSettings(Http2Settings.defaultSettings()
                         .initialWindowSize(initialWindow)
                         .maxConcurrentStreams(settings.maxConcurrentStreams)

@@ -13,7 +13,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -366,7 +365,7 @@ final class TunnelClient {
             }
             Channel ch = ctx.channel();
             Http2Settings settings = Http2Settings.defaultSettings().initialWindowSize(STREAM_WINDOW).pushEnabled(false);
-            io.netty.handler.codec.http2.Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
+            io.netty.handler.codec.http2.Http2FrameCodec codec = FrameCodecBuilder.connecting()
                     .initialSettings(settings)
                     .autoAckPingFrame(true)
                     .headerSensitivityDetector(IngressInitializer.NOT_INDEXED)

@@ -28,11 +28,8 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamFrame;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
@@ -210,17 +207,9 @@ class AcceptedTunnelStreamsTest {
         private Frames handler;
 
         Peer(SiteCredentials credentials) throws Exception {
-            SslContext tls = SslContextBuilder.forClient()
-                    .sslProvider(SslProvider.JDK)
-                    .protocols("TLSv1.3")
+            SslContext tls = mesh.tunnelPeerTls(SslContextBuilder.forClient()
                     .endpointIdentificationAlgorithm(null)
-                    .keyManager(credentials.privateKey(), credentials.certificateChain().toArray(new X509Certificate[0]))
-                    .trustManager(mesh.ca.certificate())
-                    .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_2))
-                    .build();
+                    .keyManager(credentials.privateKey(), credentials.certificateChain().toArray(new X509Certificate[0])));
             channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
                     .handler(new ChannelInitializer<Channel>() {
                         @Override

@@ -109,6 +109,23 @@ public final class MeshFixture implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * The TLS of a test peer on a tunnel, client or server side: TLS 1.3, this mesh's CA as the trust
+     * anchor, and HTTP/2 by ALPN, as the routers speak it.
+     */
+    public io.netty.handler.ssl.SslContext tunnelPeerTls(io.netty.handler.ssl.SslContextBuilder builder)
+            throws javax.net.ssl.SSLException {
+        return builder.sslProvider(io.netty.handler.ssl.SslProvider.JDK)
+                .protocols("TLSv1.3")
+                .trustManager(ca.certificate())
+                .applicationProtocolConfig(new io.netty.handler.ssl.ApplicationProtocolConfig(
+                        io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        io.netty.handler.ssl.ApplicationProtocolNames.HTTP_2))
+                .build();
+    }
+
     /** Returns a port on 127.0.0.1 that nothing listens on. */
     public static int closedPort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

@@ -24,12 +24,9 @@ import io.netty.handler.codec.http2.Http2FrameLogger;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.logging.LogLevel;
-import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -129,17 +126,9 @@ class SendingTunnelStreamsTest {
         final Map<String, Integer> streamOf = new ConcurrentHashMap<>();
 
         Peer(SiteCredentials credentials) throws Exception {
-            SslContext tls = SslContextBuilder.forServer(credentials.privateKey(),
+            SslContext tls = mesh.tunnelPeerTls(SslContextBuilder.forServer(credentials.privateKey(),
                             credentials.certificateChain().toArray(new X509Certificate[0]))
-                    .sslProvider(SslProvider.JDK)
-                    .protocols("TLSv1.3")
-                    .clientAuth(ClientAuth.REQUIRE)
-                    .trustManager(mesh.ca.certificate())
-                    .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_2))
-                    .build();
+                    .clientAuth(ClientAuth.REQUIRE));
             Http2FrameLogger wire = new Http2FrameLogger(LogLevel.TRACE) {
                 @Override
                 public void logRstStream(Direction direction, ChannelHandlerContext ctx, int streamId, long errorCode) {

@@ -8,8 +8,7 @@ import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.AsciiString;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -214,11 +213,11 @@ final class Headers {
             this.forwardedFor = forwardedFor;
         }
 
-        static Client of(@Nullable SocketAddress remote) {
-            if (!(remote instanceof InetSocketAddress) || ((InetSocketAddress) remote).getAddress() == null) {
+        /** The client at {@code address}, which is {@code null} for a client without one (a Unix socket, a test channel). */
+        static Client of(@Nullable InetAddress address) {
+            if (address == null) {
                 return new Client(null, "");
             }
-            java.net.InetAddress address = ((InetSocketAddress) remote).getAddress();
             String ip = address.getHostAddress();
             int zone = ip.indexOf('%');
             if (zone >= 0) {

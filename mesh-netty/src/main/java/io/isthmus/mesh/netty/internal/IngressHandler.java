@@ -158,7 +158,7 @@ final class IngressHandler extends ProxyHandler {
     private Headers.Client client() {
         Headers.Client c = forwardingClient;
         if (c == null) {
-            c = Headers.Client.of(context().channel().remoteAddress());
+            c = Headers.Client.of(clientIp());
             forwardingClient = c;
         }
         return c;

@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 
 class HeadersTest {
@@ -17,7 +16,7 @@ class HeadersTest {
         HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
         request.headers().set("host", "app:8080").set("forwarded", "for=192.0.2.60");
         Headers.addIngressHeaders(request,
-                Headers.Client.of(new InetSocketAddress(InetAddress.getByName("2001:db8::17"), 4711)),
+                Headers.Client.of(InetAddress.getByName("2001:db8::17")),
                 Headers.via("tokyo", true));
         assertThat(request.headers().get("forwarded"))
                 .isEqualTo("for=192.0.2.60, for=\"[2001:db8:0:0:0:0:0:17]\";host=\"app:8080\";proto=http");
@@ -27,7 +26,7 @@ class HeadersTest {
 
     @Test
     void namesTheHostOfEachRequestOfOneConnectionInForwarded() throws Exception {
-        Headers.Client client = Headers.Client.of(new InetSocketAddress(InetAddress.getByName("192.0.2.7"), 4711));
+        Headers.Client client = Headers.Client.of(InetAddress.getByName("192.0.2.7"));
         String[] hosts = {"app", "app", "other:8080", "app", "bad\"host"};
         String[] expected = {"for=192.0.2.7;host=app;proto=http", "for=192.0.2.7;host=app;proto=http",
                 "for=192.0.2.7;host=\"other:8080\";proto=http", "for=192.0.2.7;host=app;proto=http",
